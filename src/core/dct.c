@@ -1,0 +1,99 @@
+#include "core/dct.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+const int um_zigzag[64] = {
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
+    41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
+    30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+/* c(u,i) for u = 0..7, i = 0..3 (the other half follows by symmetry: c(u,7-i) = (-1)^u c(u,i)). */
+static float basis[8][4];
+static pthread_once_t basis_once = PTHREAD_ONCE_INIT;
+
+static void basis_fill(void)
+{
+    for (int u = 0; u < 8; u++) {
+        double a = u == 0 ? sqrt(1.0 / 8.0) : 0.5;
+        for (int i = 0; i < 4; i++)
+            basis[u][i] = (float)(a * cos((2 * i + 1) * u * M_PI / 16.0));
+    }
+}
+
+static void basis_init(void)
+{
+    pthread_once(&basis_once, basis_fill);
+}
+
+/* Even/odd split: even outputs need s_i = x_i + x_{7-i}, odd ones d_i = x_i - x_{7-i};
+ * 32 multiply-adds for 8 outputs instead of 64. */
+void um_dct8_lanes(const float *const in[8], float *const out[8], size_t n)
+{
+    basis_init();
+    for (size_t k = 0; k < n; k++) {
+        float s[4], d[4];
+        for (int i = 0; i < 4; i++) {
+            s[i] = in[i][k] + in[7 - i][k];
+            d[i] = in[i][k] - in[7 - i][k];
+        }
+        for (int u = 0; u < 8; u += 2)
+            out[u][k] = basis[u][0] * s[0] + basis[u][1] * s[1] + basis[u][2] * s[2] +
+                        basis[u][3] * s[3];
+        for (int u = 1; u < 8; u += 2)
+            out[u][k] = basis[u][0] * d[0] + basis[u][1] * d[1] + basis[u][2] * d[2] +
+                        basis[u][3] * d[3];
+    }
+}
+
+void um_dct8x8(const float *src, size_t stride, float out[64])
+{
+    float tmp[64], tr[64];
+    const float *in[8];
+    float *o[8];
+    /* Vertical pass: lanes are the 8 columns. */
+    for (int i = 0; i < 8; i++) {
+        in[i] = src + (size_t)i * stride;
+        o[i] = tmp + 8 * i;
+    }
+    um_dct8_lanes(in, o, 8);
+    /* Transpose, horizontal pass, transpose back. */
+    for (int v = 0; v < 8; v++)
+        for (int x = 0; x < 8; x++)
+            tr[x * 8 + v] = tmp[v * 8 + x];
+    for (int i = 0; i < 8; i++) {
+        in[i] = tr + 8 * i;
+        o[i] = tmp + 8 * i;
+    }
+    um_dct8_lanes(in, o, 8);
+    for (int u = 0; u < 8; u++)
+        for (int v = 0; v < 8; v++)
+            out[v * 8 + u] = tmp[u * 8 + v];
+}
+
+void um_idct8x8(const float coef[64], float block[64])
+{
+    basis_init();
+    float full[8][8]; /* full[u][x] = c(u,x) */
+    for (int u = 0; u < 8; u++)
+        for (int i = 0; i < 4; i++) {
+            full[u][i] = basis[u][i];
+            full[u][7 - i] = (u & 1) ? -basis[u][i] : basis[u][i];
+        }
+    float tmp[64];
+    for (int v = 0; v < 8; v++)
+        for (int x = 0; x < 8; x++) {
+            float acc = 0;
+            for (int u = 0; u < 8; u++)
+                acc += full[u][x] * coef[v * 8 + u];
+            tmp[v * 8 + x] = acc;
+        }
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 8; x++) {
+            float acc = 0;
+            for (int v = 0; v < 8; v++)
+                acc += full[v][y] * tmp[v * 8 + x];
+            block[y * 8 + x] = acc;
+        }
+}

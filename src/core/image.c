@@ -1,0 +1,67 @@
+#include "core/image.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+um_image *um_image_new(int width, int height, int channels)
+{
+    if (width <= 0 || height <= 0 || channels <= 0 || channels > 4)
+        return NULL;
+    size_t n = (size_t)width * (size_t)height;
+    if (n > SIZE_MAX / sizeof(float) / (size_t)channels)
+        return NULL;
+    um_image *img = malloc(sizeof *img);
+    if (!img)
+        return NULL;
+    img->data = calloc(n * (size_t)channels, sizeof(float));
+    if (!img->data) {
+        free(img);
+        return NULL;
+    }
+    img->width = width;
+    img->height = height;
+    img->channels = channels;
+    return img;
+}
+
+void um_image_free(um_image *img)
+{
+    if (!img)
+        return;
+    free(img->data);
+    free(img);
+}
+
+um_image *um_image_luminance(const um_image *rgb)
+{
+    um_image *y = um_image_new(rgb->width, rgb->height, 1);
+    if (!y)
+        return NULL;
+    size_t n = (size_t)rgb->width * (size_t)rgb->height;
+    if (rgb->channels < 3) {
+        memcpy(y->data, rgb->data, n * sizeof(float));
+        return y;
+    }
+    const float *r = um_image_plane(rgb, 0), *g = um_image_plane(rgb, 1),
+                *b = um_image_plane(rgb, 2);
+    for (size_t i = 0; i < n; i++)
+        y->data[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    return y;
+}
+
+void um_map_upsample(const float *map, int map_w, int map_h, int step, int width, int height,
+                     float *out)
+{
+    for (int y = 0; y < height; y++) {
+        int my = y / step;
+        if (my >= map_h)
+            my = map_h - 1;
+        const float *row = map + (size_t)my * (size_t)map_w;
+        float *o = out + (size_t)y * (size_t)width;
+        for (int x = 0; x < width; x++) {
+            int mx = x / step;
+            o[x] = row[mx < map_w ? mx : map_w - 1];
+        }
+    }
+}

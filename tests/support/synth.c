@@ -1,0 +1,146 @@
+#include "synth.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/limits.h"
+
+/* xorshift32: a tiny deterministic generator, so images are identical on every machine. */
+static unsigned next_random(unsigned *s)
+{
+    unsigned x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x ? x : 0x9e3779b9u;
+}
+
+static float uniform(unsigned *s)
+{
+    return (float)(next_random(s) & 0xffffff) / (float)0x1000000;
+}
+
+static float gaussian(unsigned *s)
+{
+    float u1 = uniform(s) + 1e-7f, u2 = uniform(s);
+    return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
+}
+
+um_image *synth_photo(int width, int height, unsigned seed)
+{
+    um_image *img = um_image_new(width, height, 3);
+    if (!img)
+        return NULL;
+    unsigned s = seed * 2654435761u + 1;
+    /* A few soft blobs with their own colours over a two-way gradient. */
+    enum { BLOBS = 12 };
+    float bx[BLOBS], by[BLOBS], br[BLOBS], bc[BLOBS][3];
+    for (int i = 0; i < BLOBS; i++) {
+        bx[i] = uniform(&s) * width;
+        by[i] = uniform(&s) * height;
+        br[i] = (0.05f + 0.2f * uniform(&s)) * (width < height ? width : height);
+        for (int c = 0; c < 3; c++)
+            bc[i][c] = 40 + 180 * uniform(&s);
+    }
+    float fx = 0.02f + 0.05f * uniform(&s), fy = 0.02f + 0.05f * uniform(&s);
+    for (int c = 0; c < 3; c++) {
+        float *p = um_image_plane(img, c);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++) {
+                float v = 60 + 80.0f * x / width + 40.0f * y / height + 15 * c;
+                for (int i = 0; i < BLOBS; i++) {
+                    float dx = x - bx[i], dy = y - by[i];
+                    float w = expf(-(dx * dx + dy * dy) / (2 * br[i] * br[i]));
+                    v = v * (1 - 0.8f * w) + bc[i][c] * 0.8f * w;
+                }
+                v += 12 * sinf(fx * x + 0.7f * c) * sinf(fy * y); /* texture */
+                p[(size_t)y * width + x] = v;
+            }
+    }
+    /* Sensor-like noise, then clip to the 8-bit range and round like a camera would. */
+    size_t n = (size_t)width * height * 3;
+    for (size_t i = 0; i < n; i++) {
+        float v = img->data[i] + 3.0f * gaussian(&s);
+        v = v < 0 ? 0 : (v > 255 ? 255 : v);
+        img->data[i] = roundf(v);
+    }
+    return img;
+}
+
+void synth_decode(const uint8_t *bytes, size_t size, um_decoded *decoded)
+{
+    um_limits lim = {UM_DEFAULT_MAX_BYTES, UM_DEFAULT_MAX_PIXELS, UM_DEFAULT_MAX_DIMENSION};
+    char err[256];
+    if (um_decode(bytes, size, &lim, decoded, err, sizeof err) != UM_OK) {
+        fprintf(stderr, "synth_decode: %s\n", err);
+        abort();
+    }
+}
+
+um_error synth_jpeg_roundtrip(const um_image *rgb, int quality, uint8_t **bytes, size_t *size,
+                              um_decoded *decoded)
+{
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    um_error e = um_encode_jpeg(rgb, quality, 0, &buf, &n);
+    if (e != UM_OK)
+        return e;
+    synth_decode(buf, n, decoded);
+    if (bytes) {
+        *bytes = buf;
+        *size = n;
+    } else {
+        free(buf);
+    }
+    return UM_OK;
+}
+
+void synth_paste(um_image *dst, const um_image *src, int sx, int sy, int w, int h, int dx, int dy)
+{
+    for (int c = 0; c < 3; c++) {
+        const float *sp = um_image_plane(src, c);
+        float *dp = um_image_plane(dst, c);
+        for (int y = 0; y < h; y++)
+            memcpy(dp + (size_t)(dy + y) * dst->width + dx, sp + (size_t)(sy + y) * src->width + sx,
+                   (size_t)w * sizeof(float));
+    }
+}
+
+um_image *synth_crop(const um_image *rgb, int ox, int oy, int width, int height)
+{
+    um_image *out = um_image_new(width, height, rgb->channels);
+    if (!out)
+        return NULL;
+    for (int c = 0; c < rgb->channels; c++)
+        for (int y = 0; y < height; y++)
+            memcpy(um_image_plane(out, c) + (size_t)y * width,
+                   um_image_plane(rgb, c) + (size_t)(oy + y) * rgb->width + ox,
+                   (size_t)width * sizeof(float));
+    return out;
+}
+
+double synth_mean_in_rect(const float *map, int width, int x0, int y0, int w, int h)
+{
+    double s = 0;
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++)
+            s += map[(size_t)y * width + x];
+    return s / ((double)w * h);
+}
+
+double synth_mean_outside_rect(const float *map, int width, int height, int x0, int y0, int w,
+                               int h)
+{
+    double s = 0;
+    size_t n = 0;
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++) {
+            if (x >= x0 && x < x0 + w && y >= y0 && y < y0 + h)
+                continue;
+            s += map[(size_t)y * width + x];
+            n++;
+        }
+    return n ? s / (double)n : 0.0;
+}

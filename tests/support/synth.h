@@ -1,0 +1,35 @@
+/* Test images the suite makes itself: no test depends on data from outside the repository. */
+#ifndef UM_TEST_SYNTH_H
+#define UM_TEST_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/image.h"
+#include "io/decode.h"
+
+/* A deterministic photo-like RGB image: smooth gradients, soft shapes, fine texture and sensor-
+ * like noise (seeded), so JPEG statistics behave as on real photos. */
+um_image *synth_photo(int width, int height, unsigned seed);
+
+/* Encode as JPEG at quality q (4:2:0) and decode again: pixels and coefficients of that file.
+ * Returns UM_OK; the decoded result is the caller's (um_decoded_clear). */
+um_error synth_jpeg_roundtrip(const um_image *rgb, int quality, uint8_t **bytes, size_t *size,
+                              um_decoded *decoded);
+
+/* Copy a w x h rectangle from src at (sx, sy) into dst at (dx, dy) (all channels). */
+void synth_paste(um_image *dst, const um_image *src, int sx, int sy, int w, int h, int dx,
+                 int dy);
+
+/* A new image: rgb cropped by (ox, oy) pixels from the top-left, i.e. shifting the JPEG grid. */
+um_image *synth_crop(const um_image *rgb, int ox, int oy, int width, int height);
+
+/* Decode a JPEG buffer with default limits; aborts the test program on failure. */
+void synth_decode(const uint8_t *bytes, size_t size, um_decoded *decoded);
+
+/* Mean of a full-size map inside / outside the rectangle (x0, y0, w, h). */
+double synth_mean_in_rect(const float *map, int width, int x0, int y0, int w, int h);
+double synth_mean_outside_rect(const float *map, int width, int height, int x0, int y0, int w,
+                               int h);
+
+#endif
