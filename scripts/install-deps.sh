@@ -8,9 +8,9 @@ PACKAGES=(
   build-essential cmake pkg-config
   libjpeg62-turbo-dev libjpeg-turbo-progs   # decoding + DCT coefficients; djpeg as the speed baseline
   libpng-dev libtiff-dev libwebp-dev libheif-dev
-  libjansson-dev libfftw3-dev zlib1g-dev
+  libjansson-dev libfftw3-dev libssl-dev zlib1g-dev
   clang libclang-rt-14-dev libfuzzer-14-dev # sanitizer builds and the libFuzzer target
-  hyperfine                                 # published timings
+  hyperfine jq                              # published timings; JSON checks in tests/cli.sh
 )
 
 missing=()

@@ -65,3 +65,28 @@ void um_map_upsample(const float *map, int map_w, int map_h, int step, int width
         }
     }
 }
+
+void um_map_to_grid(const float *map, int map_w, int map_h, int map_step, float *out, int out_w,
+                    int out_h, int cell_step)
+{
+    for (int cy = 0; cy < out_h; cy++) {
+        /* Input cells overlapping output rows [cy*cell_step, (cy+1)*cell_step). */
+        int y0 = cy * cell_step / map_step, y1 = ((cy + 1) * cell_step - 1) / map_step;
+        if (y0 >= map_h)
+            y0 = map_h - 1;
+        if (y1 >= map_h)
+            y1 = map_h - 1;
+        for (int cx = 0; cx < out_w; cx++) {
+            int x0 = cx * cell_step / map_step, x1 = ((cx + 1) * cell_step - 1) / map_step;
+            if (x0 >= map_w)
+                x0 = map_w - 1;
+            if (x1 >= map_w)
+                x1 = map_w - 1;
+            double sum = 0;
+            for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                    sum += map[(size_t)y * map_w + x];
+            out[(size_t)cy * out_w + cx] = (float)(sum / ((double)(y1 - y0 + 1) * (x1 - x0 + 1)));
+        }
+    }
+}

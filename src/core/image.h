@@ -29,4 +29,10 @@ um_image *um_image_luminance(const um_image *rgb);
 void um_map_upsample(const float *map, int map_w, int map_h, int step, int width, int height,
                      float *out);
 
+/* Resample a map of map_w x map_h cells of map_step pixels onto a grid of cells of cell_step
+ * pixels (out_w x out_h cells) covering the same image: each output cell is the mean of the
+ * input cells it overlaps (nearest input cell when those are larger). */
+void um_map_to_grid(const float *map, int map_w, int map_h, int map_step, float *out, int out_w,
+                    int out_h, int cell_step);
+
 #endif

@@ -24,6 +24,7 @@ struct um_evidence {
     int applicable;            /* 0: the detector cannot judge this input (say why in reason) */
     char reason[UM_FINDING_LEN];
     double score;              /* image-level evidence of manipulation, 0..1 */
+    int no_score;              /* 1: the detector reports facts only (JSON score null) */
     int has_nfa;
     double log10_nfa;          /* when the method defines one: < 0 is a meaningful detection */
     /* Localization map: map_w x map_h cells, each covering map_step x map_step input pixels
@@ -49,6 +50,7 @@ struct um_detector {
 };
 
 /* The registry (registry.c). */
+#define UM_MAX_DETECTORS 64
 extern const struct um_detector *const um_detectors[];
 extern const size_t um_detector_total;
 

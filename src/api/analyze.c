@@ -1,0 +1,322 @@
+/* The analysis pipeline: bytes -> decoded image -> detectors (concurrently) -> fusion.
+ * Also the small accessors of the public API. */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/result.h"
+#include "core/parallel.h"
+#include "fuse/fuse.h"
+#include "io/limits.h"
+
+const char *um_version(void)
+{
+    return UM_VERSION;
+}
+
+const char *um_error_name(um_error code)
+{
+    switch (code) {
+    case UM_OK: return "ok";
+    case UM_ERR_IO: return "io";
+    case UM_ERR_UNSUPPORTED: return "unsupported-format";
+    case UM_ERR_CORRUPT: return "corrupt";
+    case UM_ERR_LIMIT: return "limit";
+    case UM_ERR_NOMEM: return "out-of-memory";
+    case UM_ERR_ARGUMENT: return "argument";
+    }
+    return "unknown";
+}
+
+void um_options_init(um_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->max_bytes = UM_DEFAULT_MAX_BYTES;
+    opt->max_pixels = UM_DEFAULT_MAX_PIXELS;
+    opt->max_dimension = UM_DEFAULT_MAX_DIMENSION;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sha256_hex(const void *data, size_t size, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    out[0] = 0;
+    if (!EVP_Digest(data, size, md, &len, EVP_sha256(), NULL) || len != 32)
+        return;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Is name in the comma-separated list? NULL list selects everything. */
+static int selected(const char *list, const char *name)
+{
+    if (!list)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static um_result *result_new(const char *name)
+{
+    um_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->file = strdup(name ? name : "");
+    r->nruns = um_detector_total;
+    r->runs = calloc(r->nruns, sizeof *r->runs);
+    if (!r->file || !r->runs) {
+        free(r->file);
+        free(r->runs);
+        free(r);
+        return NULL;
+    }
+    for (size_t i = 0; i < r->nruns; i++)
+        r->runs[i].detector = um_detectors[i];
+    r->verdict.label = UM_LABEL_INCONCLUSIVE;
+    return r;
+}
+
+static void fail(um_result *r, um_error code, const char *message)
+{
+    r->error = code;
+    snprintf(r->message, sizeof r->message, "%s", message);
+}
+
+struct detector_job {
+    um_result *r;
+    const struct um_input *in;
+    const char *only;
+    um_error error; /* first out-of-memory, if any (written racily but only ever to NOMEM) */
+};
+
+static void run_one(void *ctx, int i)
+{
+    struct detector_job *job = ctx;
+    struct um_detector_run *run = &job->r->runs[i];
+    const struct um_detector *d = run->detector;
+    if (!selected(job->only, d->name))
+        return;
+    run->ran = 1;
+    double t0 = now_ms();
+    if ((d->needs & UM_NEEDS_JPEG) && !job->in->decoded->jpeg) {
+        um_evidence_not_applicable(&run->ev, "the file is %s, not JPEG: no JPEG coefficients "
+                                   "to examine", um_format_name(job->in->decoded->format));
+    } else {
+        run->ev.applicable = 1;
+        if (d->run(job->in, &run->ev) != UM_OK) {
+            um_evidence_clear(&run->ev);
+            um_evidence_not_applicable(&run->ev, "ran out of memory");
+            job->error = UM_ERR_NOMEM;
+        }
+    }
+    run->ms = now_ms() - t0;
+}
+
+um_result *um_analyze_buffer(const void *data, size_t size, const char *name,
+                             const um_options *opt)
+{
+    um_options defaults;
+    if (!opt) {
+        um_options_init(&defaults);
+        opt = &defaults;
+    }
+    double t0 = now_ms();
+    um_result *r = result_new(name);
+    if (!r)
+        return NULL;
+    r->size_bytes = size;
+    sha256_hex(data, size, r->sha256);
+
+    um_limits limits = {opt->max_bytes, opt->max_pixels, opt->max_dimension};
+    char err[400];
+    um_error e = um_decode(data, size, &limits, &r->decoded, err, sizeof err);
+    r->decode_ms = now_ms() - t0;
+    if (e != UM_OK) {
+        fail(r, e, err);
+        r->total_ms = now_ms() - t0;
+        return r;
+    }
+
+    um_image *luma = um_image_luminance(r->decoded.rgb);
+    if (!luma) {
+        fail(r, UM_ERR_NOMEM, "out of memory while preparing the image");
+        r->total_ms = now_ms() - t0;
+        return r;
+    }
+    struct um_input in = {.decoded = &r->decoded, .luma = luma};
+    struct detector_job job = {.r = r, .in = &in, .only = opt->detectors, .error = UM_OK};
+    um_parallel_for((int)r->nruns, run_one, &job, opt->threads);
+    um_image_free(luma);
+
+    double tf = now_ms();
+    if (job.error == UM_OK)
+        job.error = um_fuse(r);
+    r->fuse_ms = now_ms() - tf;
+    if (job.error != UM_OK)
+        fail(r, job.error, "out of memory during the analysis");
+    r->total_ms = now_ms() - t0;
+    return r;
+}
+
+um_result *um_analyze_file(const char *path, const um_options *opt)
+{
+    um_options defaults;
+    if (!opt) {
+        um_options_init(&defaults);
+        opt = &defaults;
+    }
+    uint8_t *data = NULL;
+    size_t size = 0;
+    char err[400];
+    um_error e = um_read_file(path, opt->max_bytes, &data, &size, err, sizeof err);
+    if (e != UM_OK) {
+        um_result *r = result_new(path);
+        if (r)
+            fail(r, e, err);
+        return r;
+    }
+    um_result *r = um_analyze_buffer(data, size, path, opt);
+    free(data);
+    return r;
+}
+
+void um_result_free(um_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nruns; i++)
+        um_evidence_clear(&r->runs[i].ev);
+    for (size_t i = 0; i < r->nmaps; i++) {
+        free(r->maps[i].name);
+        free(r->maps[i].path);
+    }
+    free(r->maps);
+    free(r->runs);
+    free(r->fused);
+    um_decoded_clear(&r->decoded);
+    free(r->file);
+    free(r);
+}
+
+const struct um_detector_run *um_result_find_run(const um_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->nruns; i++)
+        if (strcmp(r->runs[i].detector->name, name) == 0)
+            return &r->runs[i];
+    return NULL;
+}
+
+um_error um_result_error(const um_result *r, const char **message)
+{
+    if (message)
+        *message = r->message;
+    return r->error;
+}
+
+double um_result_score(const um_result *r)
+{
+    return r->verdict.score;
+}
+
+const char *um_result_label(const um_result *r)
+{
+    return r->verdict.label;
+}
+
+int um_result_width(const um_result *r)
+{
+    return r->decoded.width;
+}
+
+int um_result_height(const um_result *r)
+{
+    return r->decoded.height;
+}
+
+int um_result_detector_score(const um_result *r, const char *detector, double *score)
+{
+    const struct um_detector_run *run = um_result_find_run(r, detector);
+    if (!run || !run->ran || !run->ev.applicable || run->ev.no_score)
+        return 0;
+    *score = run->ev.score;
+    return 1;
+}
+
+double um_result_timing_ms(const um_result *r, const char *stage)
+{
+    if (strcmp(stage, "decode") == 0)
+        return r->decode_ms;
+    if (strcmp(stage, "fuse") == 0)
+        return r->fuse_ms;
+    if (strcmp(stage, "total") == 0)
+        return r->total_ms;
+    const struct um_detector_run *run = um_result_find_run(r, stage);
+    return run && run->ran ? run->ms : 0.0;
+}
+
+float *um_result_map(const um_result *r, const char *detector)
+{
+    int w = r->decoded.width, h = r->decoded.height;
+    const float *map;
+    int mw, mh, step;
+    if (r->error != UM_OK || w <= 0 || h <= 0)
+        return NULL;
+    if (strcmp(detector, "fused") == 0) {
+        map = r->fused, mw = r->fused_w, mh = r->fused_h, step = r->fused_step;
+    } else {
+        const struct um_detector_run *run = um_result_find_run(r, detector);
+        if (!run || !run->ran || !run->ev.applicable)
+            return NULL;
+        map = run->ev.map, mw = run->ev.map_w, mh = run->ev.map_h, step = run->ev.map_step;
+    }
+    if (!map)
+        return NULL;
+    float *out = malloc((size_t)w * (size_t)h * sizeof *out);
+    if (out)
+        um_map_upsample(map, mw, mh, step, w, h, out);
+    return out;
+}
+
+size_t um_detector_count(void)
+{
+    return um_detector_total;
+}
+
+static um_detector_info detector_infos[UM_MAX_DETECTORS];
+static pthread_once_t detector_infos_once = PTHREAD_ONCE_INIT;
+
+static void detector_infos_fill(void)
+{
+    for (size_t i = 0; i < um_detector_total && i < UM_MAX_DETECTORS; i++) {
+        const struct um_detector *d = um_detectors[i];
+        detector_infos[i] = (um_detector_info){d->name, d->family, d->summary, d->limits,
+                                               (d->needs & UM_NEEDS_JPEG) != 0};
+    }
+}
+
+const um_detector_info *um_detector_at(size_t index)
+{
+    if (index >= um_detector_total || index >= UM_MAX_DETECTORS)
+        return NULL;
+    pthread_once(&detector_infos_once, detector_infos_fill);
+    return &detector_infos[index];
+}

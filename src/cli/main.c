@@ -1,0 +1,310 @@
+/* unmask: the command-line shell over libunmask. It parses arguments, calls the library and
+ * prints; it knows nothing about how any detector works. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "unmask.h"
+
+enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "unmask %s - image forensics for verification desks\n"
+            "\n"
+            "Usage: unmask COMMAND [OPTIONS] ...\n"
+            "\n"
+            "Commands:\n"
+            "  analyze FILE...     look for traces of manipulation; readable summary or JSON Lines\n"
+            "  detectors           list the detectors, what each looks for and its limits\n"
+            "  bench DIR           accuracy and speed tables on a dataset with ground-truth masks\n"
+            "  version             print the version\n"
+            "\n"
+            "Examples:\n"
+            "  unmask analyze photo.jpg\n"
+            "  unmask analyze --json --maps out/ *.jpg > results.jsonl\n"
+            "  unmask analyze --json --detectors dq,grid photo.jpg | jq .verdict\n"
+            "  unmask bench ../shared/data/casia1\n"
+            "\n"
+            "'unmask COMMAND --help' explains each command.\n",
+            UM_VERSION);
+}
+
+static void usage_analyze(FILE *f)
+{
+    fprintf(f,
+            "Usage: unmask analyze [OPTIONS] FILE...\n"
+            "\n"
+            "Analyses each image (JPEG, PNG, TIFF, WebP, HEIF/HEIC, AVIF; the format is read from\n"
+            "the bytes, not the name; '-' reads standard input) and reports, per file, a verdict\n"
+            "with a score in [0,1], a label and the reasons, and what each detector saw.\n"
+            "\n"
+            "Options:\n"
+            "  --json              one JSON object per input on standard output (JSON Lines), in\n"
+            "                      input order, also for inputs that fail (with an \"error\" object)\n"
+            "  --maps DIR          write heatmaps: DIR/<name>.<detector>.png per applicable detector,\n"
+            "                      DIR/<name>.fused.png (8-bit gray, input size, 255 = strongest\n"
+            "                      evidence) and DIR/<name>.fused.overlay.png (colour, over the image)\n"
+            "  --detectors LIST    run only these detectors (comma-separated; see 'unmask detectors')\n"
+            "  --max-pixels N      refuse images with more than N pixels (default 250000000)\n"
+            "  --max-bytes N       refuse files larger than N bytes (default 536870912)\n"
+            "  --threads N         worker threads (default: one per core)\n"
+            "  -h, --help          this help\n"
+            "\n"
+            "Labels: manipulated, likely-manipulated, no-evidence-found (which is NOT proof of\n"
+            "authenticity), inconclusive (the methods cannot judge this image).\n"
+            "\n"
+            "Exit status: 0 every input analysed, 1 some input failed (its record says why),\n"
+            "2 usage error.\n");
+}
+
+static int parse_count(const char *text, const char *option, unsigned long long max,
+                       unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v == 0 || v > max) {
+        fprintf(stderr, "unmask: %s needs a whole number from 1 to %llu, not '%s'\n", option, max,
+                text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+/* The map file stem: the input's file name with its extension; a repeated name in one run
+ * gets -2, -3, ... (contract: README "Maps"). */
+static char *map_stem(const char *path, char ***seen, size_t *nseen)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!*base || strcmp(path, "-") == 0)
+        base = "stdin";
+    size_t count = 1;
+    for (size_t i = 0; i < *nseen; i++)
+        if (strcmp((*seen)[i], base) == 0)
+            count++;
+    char **grown = realloc(*seen, (*nseen + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    *seen = grown;
+    grown[*nseen] = strdup(base);
+    if (!grown[*nseen])
+        return NULL;
+    (*nseen)++;
+    size_t n = strlen(base) + 24;
+    char *stem = malloc(n);
+    if (!stem)
+        return NULL;
+    if (count == 1)
+        snprintf(stem, n, "%s", base);
+    else
+        snprintf(stem, n, "%s-%zu", base, count);
+    return stem;
+}
+
+/* Standard input is read up to one byte past --max-bytes: the decoder then refuses an
+ * oversized input with the same "limit" record as for a file. */
+static um_result *analyze_stdin(const um_options *opt)
+{
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf && len <= opt->max_bytes) {
+        if (len == cap) {
+            unsigned char *grown = realloc(buf, cap * 2);
+            if (!grown)
+                break;
+            buf = grown;
+            cap *= 2;
+        }
+        size_t want = cap - len;
+        if (want > opt->max_bytes + 1 - len)
+            want = opt->max_bytes + 1 - len;
+        size_t n = fread(buf + len, 1, want, stdin);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (!buf)
+        return NULL;
+    um_result *r = um_analyze_buffer(buf, len, "-", opt);
+    free(buf);
+    return r;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, 0, 'j'},         {"maps", required_argument, 0, 'm'},
+        {"detectors", required_argument, 0, 'd'}, {"max-pixels", required_argument, 0, 'p'},
+        {"max-bytes", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    um_options opt;
+    um_options_init(&opt);
+    int json = 0;
+    const char *maps_dir = NULL;
+    unsigned long long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'm': maps_dir = optarg; break;
+        case 'd': opt.detectors = optarg; break;
+        case 'p':
+            if (parse_count(optarg, "--max-pixels", 1ull << 40, &v))
+                return EXIT_USAGE;
+            opt.max_pixels = v;
+            break;
+        case 'b':
+            if (parse_count(optarg, "--max-bytes", 1ull << 40, &v))
+                return EXIT_USAGE;
+            opt.max_bytes = v;
+            break;
+        case 't':
+            if (parse_count(optarg, "--threads", 256, &v))
+                return EXIT_USAGE;
+            opt.threads = (int)v;
+            break;
+        case 'h': usage_analyze(stdout); return EXIT_ALL_OK;
+        default: usage_analyze(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "unmask analyze: no input files (try 'unmask analyze --help')\n");
+        return EXIT_USAGE;
+    }
+    if (opt.detectors) {
+        /* Every name in the list must be a detector: a typo must not silently run nothing. */
+        char *list = strdup(opt.detectors), *save = NULL;
+        for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+            size_t i = 0;
+            while (i < um_detector_count() && strcmp(um_detector_at(i)->name, name) != 0)
+                i++;
+            if (i == um_detector_count()) {
+                fprintf(stderr, "unmask analyze: unknown detector '%s' (see 'unmask detectors')\n",
+                        name);
+                free(list);
+                return EXIT_USAGE;
+            }
+        }
+        free(list);
+    }
+    if (maps_dir && make_dirs(maps_dir) != 0) {
+        fprintf(stderr, "unmask analyze: cannot create the maps directory %s: %s\n", maps_dir,
+                strerror(errno));
+        return EXIT_USAGE;
+    }
+
+    int status = EXIT_ALL_OK;
+    char **seen = NULL;
+    size_t nseen = 0;
+    for (int i = optind; i < argc; i++) {
+        const char *path = argv[i];
+        um_result *r = strcmp(path, "-") == 0 ? analyze_stdin(&opt) : um_analyze_file(path, &opt);
+        if (!r) {
+            fprintf(stderr, "unmask: out of memory analysing %s\n", path);
+            return EXIT_SOME_FAILED;
+        }
+        if (um_result_error(r, NULL) != UM_OK)
+            status = EXIT_SOME_FAILED;
+        if (maps_dir && um_result_error(r, NULL) == UM_OK) {
+            char err[512];
+            char *stem = map_stem(path, &seen, &nseen);
+            if (!stem || um_result_write_maps(r, maps_dir, stem, err, sizeof err) != UM_OK) {
+                fprintf(stderr, "unmask: %s: %s\n", path, stem ? err : "out of memory");
+                status = EXIT_SOME_FAILED;
+            }
+            free(stem);
+        }
+        char *out = json ? um_result_json(r) : um_result_text(r);
+        if (out) {
+            fputs(out, stdout);
+            if (json)
+                fputc('\n', stdout);
+            else if (i + 1 < argc)
+                fputc('\n', stdout);
+            fflush(stdout);
+        }
+        free(out);
+        um_result_free(r);
+    }
+    for (size_t i = 0; i < nseen; i++)
+        free(seen[i]);
+    free(seen);
+    return status;
+}
+
+static int cmd_detectors(int argc, char **argv)
+{
+    int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+    if (argc > 1 && !json) {
+        fprintf(stderr, "Usage: unmask detectors [--json]\n");
+        return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? EXIT_ALL_OK
+                                                                            : EXIT_USAGE;
+    }
+    for (size_t i = 0; i < um_detector_count(); i++) {
+        const um_detector_info *d = um_detector_at(i);
+        if (json)
+            printf("{\"name\":\"%s\",\"family\":\"%s\",\"needs_jpeg\":%s}\n", d->name, d->family,
+                   d->needs_jpeg ? "true" : "false");
+        else
+            printf("%-16s [%s]%s\n    %s\n    Limits: %s\n", d->name, d->family,
+                   d->needs_jpeg ? " (JPEG files only)" : "", d->summary, d->limits);
+    }
+    return EXIT_ALL_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "analyze") == 0)
+        return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "detectors") == 0)
+        return cmd_detectors(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return um_bench_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("unmask %s (JSON schema %d)\n", UM_VERSION, UM_SCHEMA_VERSION);
+        return EXIT_ALL_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage_main(stdout);
+        return EXIT_ALL_OK;
+    }
+    fprintf(stderr, "unmask: unknown command '%s'\n\n", cmd);
+    usage_main(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,99 @@
+/* The readable summary for a person (the CLI's default output). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/result.h"
+
+struct buffer {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct buffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buffer *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap * 2 + (size_t)n;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->failed = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static const char *label_words(const char *label)
+{
+    if (strcmp(label, UM_LABEL_MANIPULATED) == 0)
+        return "MANIPULATED: strong evidence of editing";
+    if (strcmp(label, UM_LABEL_LIKELY_MANIPULATED) == 0)
+        return "LIKELY MANIPULATED: evidence of editing, check the marked regions";
+    if (strcmp(label, UM_LABEL_AI_GENERATED) == 0)
+        return "AI-GENERATED";
+    if (strcmp(label, UM_LABEL_NO_EVIDENCE) == 0)
+        return "NO EVIDENCE FOUND (not a proof of authenticity)";
+    return "INCONCLUSIVE: the image cannot be judged by these methods";
+}
+
+char *um_result_text(const um_result *r)
+{
+    struct buffer b = {malloc(1024), 0, 1024, 0};
+    if (!b.s)
+        return NULL;
+    b.s[0] = 0;
+    if (r->error != UM_OK) {
+        put(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
+        return b.failed ? (free(b.s), NULL) : b.s;
+    }
+    put(&b, "%s: %s %dx%d, sha256 %.16s...\n", r->file, um_format_name(r->decoded.format),
+        r->decoded.width, r->decoded.height, r->sha256);
+    put(&b, "  Verdict: %s (score %.2f)\n", label_words(r->verdict.label), r->verdict.score);
+    for (int i = 0; i < r->verdict.nreasons; i++)
+        put(&b, "    - %s\n", r->verdict.reasons[i]);
+    put(&b, "  Detectors:\n");
+    for (size_t i = 0; i < r->nruns; i++) {
+        const struct um_detector_run *run = &r->runs[i];
+        if (!run->ran)
+            continue;
+        const struct um_evidence *ev = &run->ev;
+        if (!ev->applicable) {
+            put(&b, "    %-15s not applicable: %s\n", run->detector->name, ev->reason);
+            continue;
+        }
+        if (ev->no_score)
+            put(&b, "    %-15s facts", run->detector->name);
+        else
+            put(&b, "    %-15s score %.2f", run->detector->name, ev->score);
+        if (ev->has_nfa)
+            put(&b, "  (log10 NFA %.1f)", ev->log10_nfa);
+        put(&b, "\n");
+        for (int k = 0; k < ev->nfindings; k++)
+            put(&b, "      %s\n", ev->findings[k]);
+    }
+    for (size_t i = 0; i < r->nmaps; i++)
+        put(&b, "  map %-15s %s\n", r->maps[i].name, r->maps[i].path);
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
