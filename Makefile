@@ -40,8 +40,9 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_decode
 	mkdir -p $(FUZZ_BUILD)/corpus
 	cp -n fuzz/corpus/* $(FUZZ_BUILD)/corpus/ 2>/dev/null || true
-	$(FUZZ_BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
-		$(FUZZ_BUILD)/corpus
+	LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
+		$(FUZZ_BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+		-artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus
 
 bench: build
 	$(BUILD)/unmask bench $${DATA:-../shared/data/casia1}

@@ -102,6 +102,10 @@ float *um_result_map(const um_result *r, const char *detector);
  * did not run or was not applicable, 1 otherwise. */
 int um_result_detector_score(const um_result *r, const char *detector, double *score);
 
+/* 1 if the detector ran and could judge this input, 0 if it was not selected or reported
+ * "not applicable" (see the JSON "reason"). */
+int um_result_detector_applicable(const um_result *r, const char *detector);
+
 /* Wall-clock milliseconds a stage took: "decode", "fuse", a detector's name, or "total". */
 double um_result_timing_ms(const um_result *r, const char *stage);
 

@@ -261,6 +261,12 @@ int um_result_detector_score(const um_result *r, const char *detector, double *s
     return 1;
 }
 
+int um_result_detector_applicable(const um_result *r, const char *detector)
+{
+    const struct um_detector_run *run = um_result_find_run(r, detector);
+    return run && run->ran && run->ev.applicable;
+}
+
 double um_result_timing_ms(const um_result *r, const char *stage)
 {
     if (strcmp(stage, "decode") == 0)

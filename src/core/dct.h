@@ -12,7 +12,7 @@
 /* n independent 1-D DCTs at once: for every lane k < n, out[u][k] = sum_i c(u,i) in[i][k].
  * Lanes are contiguous, so the loop vectorises. Pass in[i] = row + i to get the DCT of every
  * 8-pixel window along a row (a sliding transform), or in[i] = block row i for a block.
- * in and out must not overlap. */
+ * No out lane may overlap any in or out lane (they are treated as restrict). */
 void um_dct8_lanes(const float *const in[8], float *const out[8], size_t n);
 
 /* 2-D DCT of the 8x8 block whose top-left pixel is src (row stride in floats).

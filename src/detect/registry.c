@@ -3,9 +3,19 @@
 #include "detect/detector.h"
 
 extern const struct um_detector um_detector_jpeg_structure;
+extern const struct um_detector um_detector_grid;
+extern const struct um_detector um_detector_blk;
+extern const struct um_detector um_detector_dq;
+extern const struct um_detector um_detector_ghost;
+extern const struct um_detector um_detector_ela;
 
 const struct um_detector *const um_detectors[] = {
     &um_detector_jpeg_structure,
+    &um_detector_grid,
+    &um_detector_blk,
+    &um_detector_dq,
+    &um_detector_ghost,
+    &um_detector_ela,
 };
 
 const size_t um_detector_total = sizeof um_detectors / sizeof um_detectors[0];

@@ -40,7 +40,9 @@ typedef struct um_jpeg_component {
     int id;                      /* component identifier from SOF */
     int h_samp, v_samp;          /* sampling factors */
     int quant_index;             /* which of jpeg->qtable this component uses */
-    int blocks_w, blocks_h;      /* blocks stored (padded to whole MCUs by libjpeg) */
+    int blocks_w, blocks_h;      /* blocks stored: the component's own blocks, ceil(component
+                                    width / 8) x ceil(height / 8) (libjpeg's width_in_blocks);
+                                    the MCU padding blocks are not included */
     int16_t *coef;               /* blocks_h * blocks_w * 64, block-row-major; inside a block
                                     natural order (v*8+u), NOT zig-zag; values are quantized,
                                     i.e. DCT / qtable, as stored in the file */
@@ -87,7 +89,8 @@ um_error um_read_file(const char *path, uint64_t max_bytes, uint8_t **data, size
                       char *err, size_t errlen);
 
 /* Encode rgb (3 channels, 0..255) as a baseline JPEG at quality 1..100 with 4:2:0 chroma
- * (4:4:4 when chroma_full), into a malloc'ed buffer. Used by tests, the demo and the bench. */
+ * (4:4:4 when chroma_full), into a malloc'ed buffer. Used by tests, the demo and the bench.
+ * A 1-channel image gives a grayscale JPEG. Returns UM_ERR_ARGUMENT for a bad image or quality. */
 um_error um_encode_jpeg(const um_image *rgb, int quality, int chroma_full, uint8_t **data,
                         size_t *size);
 

@@ -1,0 +1,70 @@
+#include "core/jpeg_tables.h"
+
+#include <math.h>
+
+/* ITU-T T.81 Annex K, Table K.1 (luminance), natural order. */
+const uint16_t um_jpeg_std_luminance[64] = {
+    16, 11, 10, 16, 24,  40,  51,  61,  /* */
+    12, 12, 14, 19, 26,  58,  60,  55,  /* */
+    14, 13, 16, 24, 40,  57,  69,  56,  /* */
+    14, 17, 22, 29, 51,  87,  80,  62,  /* */
+    18, 22, 37, 56, 68,  109, 103, 77,  /* */
+    24, 35, 55, 64, 81,  104, 113, 92,  /* */
+    49, 64, 78, 87, 103, 121, 120, 101, /* */
+    72, 92, 95, 98, 112, 100, 103, 99};
+
+/* ITU-T T.81 Annex K, Table K.2 (chrominance), natural order. */
+const uint16_t um_jpeg_std_chrominance[64] = {
+    17, 18, 24, 47, 99, 99, 99, 99, /* */
+    18, 21, 26, 66, 99, 99, 99, 99, /* */
+    24, 26, 56, 99, 99, 99, 99, 99, /* */
+    47, 66, 99, 99, 99, 99, 99, 99, /* */
+    99, 99, 99, 99, 99, 99, 99, 99, /* */
+    99, 99, 99, 99, 99, 99, 99, 99, /* */
+    99, 99, 99, 99, 99, 99, 99, 99, /* */
+    99, 99, 99, 99, 99, 99, 99, 99};
+
+int um_jpeg_quality_scale(int quality)
+{
+    if (quality < 1)
+        quality = 1;
+    if (quality > 100)
+        quality = 100;
+    return quality < 50 ? 5000 / quality : 200 - 2 * quality;
+}
+
+void um_jpeg_scaled_table(int quality, int chroma, uint16_t out[64])
+{
+    const uint16_t *base = chroma ? um_jpeg_std_chrominance : um_jpeg_std_luminance;
+    long scale = um_jpeg_quality_scale(quality);
+    for (int k = 0; k < 64; k++) {
+        long v = ((long)base[k] * scale + 50) / 100;
+        out[k] = (uint16_t)(v < 1 ? 1 : (v > 255 ? 255 : v));
+    }
+}
+
+int um_jpeg_estimate_quality(const uint16_t qtable[64], double *fit_error)
+{
+    for (int k = 0; k < 64; k++)
+        if (qtable[k] == 0)
+            return -1;
+    int best_q = -1;
+    double best_err = INFINITY;
+    /* From high to low quality, keeping the first of equal fits: several high qualities give
+     * nearly all-ones tables, and the highest matching one is the least surprising answer. */
+    for (int q = 100; q >= 1; q--) {
+        uint16_t t[64];
+        um_jpeg_scaled_table(q, 0, t);
+        double err = 0;
+        for (int k = 0; k < 64; k++)
+            err += fabs((double)qtable[k] - (double)t[k]);
+        err /= 64.0;
+        if (err < best_err) {
+            best_err = err;
+            best_q = q;
+        }
+    }
+    if (fit_error)
+        *fit_error = best_err;
+    return best_q;
+}

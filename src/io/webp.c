@@ -1,0 +1,101 @@
+/* WebP through libwebp: lossy (VP8) and lossless (VP8L), with or without alpha; for an animated
+ * file, the first frame composited on its canvas (WebPAnimDecoder). The size from the header
+ * (WebPGetFeatures, or the animation canvas) is checked before anything is decoded. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <webp/decode.h>
+#include <webp/demux.h>
+
+#include "io/decoders.h"
+
+static void store_interleaved(const uint8_t *px, int channels, size_t stride, um_image *img)
+{
+    size_t w = (size_t)img->width, plane = w * (size_t)img->height;
+    for (int y = 0; y < img->height; y++) {
+        const uint8_t *row = px + (size_t)y * stride;
+        for (size_t x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                img->data[(size_t)c * plane + (size_t)y * w + x] = row[x * (size_t)channels + (size_t)c];
+    }
+}
+
+static um_error decode_still(const uint8_t *data, size_t size, um_decoded *out, char *err,
+                             size_t errlen)
+{
+    int w = 0, h = 0;
+    uint8_t *px = WebPDecodeRGB(data, size, &w, &h);
+    if (!px)
+        return um_fail(err, errlen, UM_ERR_CORRUPT,
+                       "corrupt WebP: the image data does not decode (damaged or truncated)");
+    um_error e = UM_OK;
+    if (w != out->width || h != out->height)
+        e = um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt WebP: decoded size differs from the header");
+    else if ((out->rgb = um_alloc_rgb(w, h, err, errlen)) == NULL)
+        e = UM_ERR_NOMEM;
+    else
+        store_interleaved(px, 3, (size_t)w * 3, out->rgb);
+    WebPFree(px);
+    return e;
+}
+
+static um_error decode_first_frame(const uint8_t *data, size_t size, const um_limits *limits,
+                                   um_decoded *out, char *err, size_t errlen)
+{
+    WebPAnimDecoderOptions opt;
+    if (!WebPAnimDecoderOptionsInit(&opt))
+        return um_fail(err, errlen, UM_ERR_UNSUPPORTED, "animated WebP: libwebp version mismatch");
+    opt.color_mode = MODE_RGBA;
+    opt.use_threads = 0;
+    WebPData wd = {data, size};
+    WebPAnimDecoder *dec = WebPAnimDecoderNew(&wd, &opt);
+    if (!dec)
+        return um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt WebP: the animation cannot be read");
+    WebPAnimInfo info;
+    um_error e = UM_OK;
+    uint8_t *px = NULL;
+    int ts = 0;
+    if (!WebPAnimDecoderGetInfo(dec, &info))
+        e = um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt WebP: the animation header is unreadable");
+    else if ((e = um_check_size(info.canvas_width, info.canvas_height, limits, "WebP", err,
+                                errlen)) != UM_OK)
+        ;
+    else if (!WebPAnimDecoderGetNext(dec, &px, &ts))
+        e = um_fail(err, errlen, UM_ERR_CORRUPT,
+                    "corrupt WebP: the first animation frame does not decode");
+    else if ((out->rgb = um_alloc_rgb((int)info.canvas_width, (int)info.canvas_height, err,
+                                      errlen)) == NULL)
+        e = UM_ERR_NOMEM;
+    else {
+        out->width = (int)info.canvas_width;
+        out->height = (int)info.canvas_height;
+        store_interleaved(px, 4, (size_t)info.canvas_width * 4, out->rgb);
+    }
+    WebPAnimDecoderDelete(dec);
+    return e;
+}
+
+um_error um_decode_webp(const uint8_t *data, size_t size, const um_limits *limits,
+                        um_decoded *out, char *err, size_t errlen)
+{
+    WebPBitstreamFeatures f;
+    VP8StatusCode st = WebPGetFeatures(data, size, &f);
+    if (st == VP8_STATUS_NOT_ENOUGH_DATA)
+        return um_fail(err, errlen, UM_ERR_CORRUPT,
+                       "truncated WebP: the file ends before the image header is complete");
+    if (st != VP8_STATUS_OK)
+        return um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt WebP: the header is not valid");
+    um_error e = um_check_size((uint64_t)(f.width > 0 ? f.width : 0),
+                               (uint64_t)(f.height > 0 ? f.height : 0), limits, "WebP", err,
+                               errlen);
+    if (e != UM_OK)
+        return e;
+    out->width = f.width;
+    out->height = f.height;
+    out->bit_depth = 8;
+    out->has_alpha = f.has_alpha != 0;
+    out->source_channels = f.has_alpha ? 4 : 3;
+    if (f.has_animation)
+        return decode_first_frame(data, size, limits, out, err, errlen);
+    return decode_still(data, size, out, err, errlen);
+}
