@@ -866,9 +866,9 @@ static void test_heif_and_avif(void)
     /* A grid item that names itself as its own tile ('iref' dimg 1 -> 1): refused before
      * libheif, which would recurse until the stack runs out. */
     static const uint8_t cyclic[] = "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic"
-                                    "\0\0\0\x24" "meta\0\0\0\0"
-                                    "\0\0\0\x18" "iref\0\0\0\0"
-                                    "\0\0\0\x0C" "dimg\0\x01\0\x01\0\x01";
+                                    "\0\0\0\x26" "meta\0\0\0\0"
+                                    "\0\0\0\x1A" "iref\0\0\0\0"
+                                    "\0\0\0\x0E" "dimg\0\x01\0\x01\0\x01";
     e = decode_err(cyclic, sizeof cyclic - 1, NULL, err, sizeof err);
     CHECK_MSG(e == UM_ERR_CORRUPT && strstr(err, "derived from itself"), "%d: %s", (int)e, err);
 }

@@ -151,6 +151,8 @@ um_result *um_analyze_buffer(const void *data, size_t size, const char *name,
     um_error e = um_decode(data, size, &limits, &r->decoded, err, sizeof err);
     r->decode_ms = now_ms() - t0;
     if (e != UM_OK) {
+        /* Still say what the bytes looked like ("gif", a corrupt "jpeg"). */
+        r->decoded.format = um_sniff_format(data, size);
         fail(r, e, err);
         r->total_ms = now_ms() - t0;
         return r;

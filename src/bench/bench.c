@@ -45,6 +45,7 @@ struct bench_options {
     const char *out_dir;   /* NULL: bench-out/<dataset name> */
     const char *detectors; /* NULL: all */
     long limit;
+    int half;              /* -1 all images, 0 the fit half, 1 the holdout half */
     int threads;
     int json;
 };
@@ -52,7 +53,7 @@ struct bench_options {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: unmask bench DIR [--out DIR] [--limit N] [--threads N] [--detectors a,b] "
+            "usage: unmask bench DIR [--out DIR] [--limit N] [--half fit|holdout] [--threads N] [--detectors a,b] "
             "[--json]\n"
             "       unmask bench --make-large PHOTO|synthetic OUT.jpg\n"
             "\n"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
             "  --out DIR        where results.csv, results.json, per_image.csv go\n"
             "                   (default bench-out/<dataset name>/)\n"
             "  --limit N        at most N tampered and N authentic images, evenly spaced\n"
+            "  --half fit|holdout  the fixed split: items of even (fit) or odd (holdout) rank\n"
+            "                   within tampered and within authentic; constants are fitted on\n"
+            "                   'fit' and reported on 'holdout'\n"
             "  --threads N      images analysed in parallel (default: one per core)\n"
             "  --detectors a,b  only these detectors (the fused verdict is always reported)\n"
             "  --json           print results.json to stdout instead of the table\n"
@@ -86,6 +90,7 @@ static int parse_long(const char *s, long min, long *out)
 static int parse_options(int argc, char **argv, struct bench_options *o)
 {
     memset(o, 0, sizeof *o);
+    o->half = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -104,6 +109,13 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
                 return -1;
             }
             o->limit = v;
+        } else if (strcmp(a, "--half") == 0 && has_value) {
+            const char *h = argv[++i];
+            o->half = strcmp(h, "fit") == 0 ? 0 : strcmp(h, "holdout") == 0 ? 1 : -2;
+            if (o->half == -2) {
+                fprintf(stderr, "unmask bench: --half is 'fit' or 'holdout'\n");
+                return -1;
+            }
         } else if (strcmp(a, "--threads") == 0 && has_value) {
             if (parse_long(argv[++i], 1, &v) != 0 || v > 256) {
                 fprintf(stderr, "unmask bench: --threads wants a number from 1 to 256\n");
@@ -749,12 +761,13 @@ static json_t *results_json(const struct run *run, const struct table *t,
     if (run->ds->layout == UM_LAYOUT_CASIA1)
         json_array_append_new(notes, json_string(CASIA_NOTE));
     json_t *root = json_pack(
-        "{s:s, s:s, s:o, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:{s:I, s:i, s:o, s:b}, s:o, s:o, "
+        "{s:s, s:s, s:o, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:{s:I, s:s, s:i, s:o, s:b}, s:o, s:o, "
         "s:o, s:f, s:o}",
         "schema", "unmask-bench/1", "date", date, "machine", machine_json(), "unmask_version",
         um_version(), "dataset", "path", run->ds->dir, "name", run->ds->name, "layout",
         um_dataset_layout_name(run->ds->layout), "counts", counts, "protocol", PROTOCOL_TEXT,
-        "options", "limit", (json_int_t)o->limit, "threads", run->threads, "detectors",
+        "options", "limit", (json_int_t)o->limit, "half",
+        o->half < 0 ? "all" : (o->half == 0 ? "fit" : "holdout"), "threads", run->threads, "detectors",
         o->detectors ? json_string(o->detectors) : json_null(), "single_threaded_analysis",
         run->opt.threads == 1, "results", rows_json(t), "problems", problems_json(run),
         "whole_analysis_ms_per_mp",
@@ -819,6 +832,8 @@ static int bench_dataset(const struct bench_options *o)
         fprintf(stderr, "unmask bench: %s\n", err);
         return 2;
     }
+    if (o->half >= 0)
+        um_dataset_half(&ds, o->half);
     um_dataset_limit(&ds, o->limit);
     struct methods methods = {0};
     struct run run = {.ds = &ds, .methods = &methods, .progress = 1};

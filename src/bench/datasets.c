@@ -421,23 +421,22 @@ static void free_item(um_dataset_item *it)
     free(it->name);
 }
 
-/* Keep limit evenly spaced items among those with the given label, in place. */
-static void thin_label(um_dataset *ds, int tampered, size_t limit)
+/* Keep, among the items with the given label, those for which keep(k, total, arg) says so,
+ * k being the item's rank within its label (in the dataset's sorted order); in place. */
+typedef int (*keep_fn)(size_t k, size_t kept, size_t total, long arg);
+
+static void filter_label(um_dataset *ds, int tampered, keep_fn keep_item, long arg)
 {
     size_t total = 0;
     for (size_t i = 0; i < ds->count; i++)
         total += ds->items[i].tampered == tampered;
-    if (total <= limit)
-        return;
     size_t seen = 0, kept = 0, out = 0;
     for (size_t i = 0; i < ds->count; i++) {
         um_dataset_item *it = &ds->items[i];
         int keep = 1;
         if (it->tampered == tampered) {
-            /* the k-th pick is item floor(k * total / limit) of this label */
-            keep = kept < limit && seen == kept * total / limit;
+            keep = keep_item(seen++, kept, total, arg);
             kept += keep;
-            seen++;
         }
         if (keep)
             ds->items[out++] = *it;
@@ -447,12 +446,33 @@ static void thin_label(um_dataset *ds, int tampered, size_t limit)
     ds->count = out;
 }
 
+/* Evenly spaced: the j-th pick is item floor(j * total / limit). */
+static int keep_evenly(size_t k, size_t kept, size_t total, long limit)
+{
+    if (total <= (size_t)limit)
+        return 1;
+    return kept < (size_t)limit && k == kept * total / (size_t)limit;
+}
+
+static int keep_parity(size_t k, size_t kept, size_t total, long parity)
+{
+    (void)kept;
+    (void)total;
+    return (long)(k % 2) == parity;
+}
+
 void um_dataset_limit(um_dataset *ds, long limit)
 {
     if (limit <= 0)
         return;
-    thin_label(ds, 1, (size_t)limit);
-    thin_label(ds, 0, (size_t)limit);
+    filter_label(ds, 1, keep_evenly, limit);
+    filter_label(ds, 0, keep_evenly, limit);
+}
+
+void um_dataset_half(um_dataset *ds, int parity)
+{
+    filter_label(ds, 1, keep_parity, parity);
+    filter_label(ds, 0, keep_parity, parity);
 }
 
 void um_dataset_free(um_dataset *ds)

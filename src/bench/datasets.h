@@ -44,6 +44,10 @@ int um_dataset_open(const char *dir, um_dataset *ds, char *err, size_t errlen);
  * (so that every subset stays represented). limit <= 0 keeps everything. */
 void um_dataset_limit(um_dataset *ds, long limit);
 
+/* The fixed split used to fit constants and report on unseen images: parity 0 keeps the
+ * items of even rank within each label (the "fit" half), 1 the odd ones ("holdout"). */
+void um_dataset_half(um_dataset *ds, int parity);
+
 void um_dataset_free(um_dataset *ds);
 
 /* Read a mask PNG of any colour type and depth as binary: a pixel is 1 ("manipulated") when

@@ -535,7 +535,7 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     ev->details = d;
     um_evidence_add_finding(ev, "JPEG blocking is visible on a grid at (%d,%d).", ox, oy);
     if (c.cells >= CLUSTER_MIN_CELLS)
-        um_evidence_add_finding(ev,
+        um_evidence_add_headline(ev,
                                 "A %dx%d area at (%d,%d) (%ld blocks) has block lines that do "
                                 "not follow the image's grid: typical of a piece pasted from "
                                 "another JPEG, or of a locally edited area.",

@@ -59,6 +59,10 @@ void um_evidence_not_applicable(struct um_evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void um_evidence_add_finding(struct um_evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Put a finding first: findings[0] is the headline the verdict quotes as a reason, so it must
+ * be what explains the score (a region found), not background facts. */
+void um_evidence_add_headline(struct um_evidence *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Allocate a zeroed map of map_w x map_h cells of map_step pixels; returns ev->map or NULL. */
 float *um_evidence_alloc_map(struct um_evidence *ev, int map_w, int map_h, int map_step);
 void um_evidence_clear(struct um_evidence *ev);

@@ -247,7 +247,7 @@ static um_error ela_run(const struct um_input *in, struct um_evidence *ev)
         um_evidence_add_finding(ev, "resaved at quality %d (no earlier JPEG compression seen "
                                     "in the pixels: the customary ELA quality)",
                                 quality);
-    um_evidence_add_finding(ev, "%.1f%% of the image has an unusually high error level",
+    um_evidence_add_headline(ev, "%.1f%% of the image has an unusually high error level",
                             100.0 * frac);
     um_evidence_add_finding(ev, "ELA shows where the error level differs; edges and textures "
                                 "also raise it, so it is not proof on its own.");

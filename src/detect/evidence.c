@@ -25,6 +25,17 @@ void um_evidence_add_finding(struct um_evidence *ev, const char *fmt, ...)
     va_end(ap);
 }
 
+void um_evidence_add_headline(struct um_evidence *ev, const char *fmt, ...)
+{
+    int n = ev->nfindings < UM_MAX_FINDINGS ? ev->nfindings : UM_MAX_FINDINGS - 1;
+    memmove(ev->findings[1], ev->findings[0], (size_t)n * UM_FINDING_LEN);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ev->findings[0], UM_FINDING_LEN, fmt, ap);
+    va_end(ap);
+    ev->nfindings = n + 1;
+}
+
 float *um_evidence_alloc_map(struct um_evidence *ev, int map_w, int map_h, int map_step)
 {
     free(ev->map);

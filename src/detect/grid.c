@@ -708,7 +708,7 @@ static void report(const struct global_grid *g, const struct region_result *res,
                                 gx, gy, g->log10_nfa[g->main], (8 - gx) % 8, (8 - gy) % 8);
     for (int i = 0; i < res->n && ev->nfindings < UM_MAX_FINDINGS - 1; i++) {
         const struct forged_region *r = &res->regions[i];
-        um_evidence_add_finding(ev,
+        (i == 0 ? um_evidence_add_headline : um_evidence_add_finding)(ev,
                                 "A %dx%d region at (%d,%d) has its own JPEG grid at (%d,%d) "
                                 "(log10 NFA %.1f): typical of a piece pasted from another JPEG "
                                 "image, or of a locally resampled or retouched area.",

@@ -1,4 +1,6 @@
-/* Fusion v0: a weighted mean of the detectors' maps and a noisy-OR of their scores.
+/* Fusion v0: a confidence-weighted mean of the detectors' maps and a noisy-OR of their scores.
+ * A detector weighs in the fused map in proportion to its calibration weight times its own
+ * image score, so a detector that found nothing in this image does not dilute one that did.
  * The weights and thresholds live in calibration.h. */
 #include "fuse/fuse.h"
 
@@ -40,8 +42,10 @@ static um_error fuse_maps(um_result *r)
     double total = 0;
     for (size_t i = 0; i < r->nruns; i++) {
         const struct um_detector_run *run = &r->runs[i];
-        double wt = weight_of(run->detector->name)->map_weight;
-        if (!usable(run) || !run->ev.map || wt <= 0)
+        if (!usable(run) || !run->ev.map)
+            continue;
+        double wt = weight_of(run->detector->name)->map_weight * run->ev.score;
+        if (wt <= 0)
             continue;
         um_map_to_grid(run->ev.map, run->ev.map_w, run->ev.map_h, run->ev.map_step, cells, w, h,
                        FUSED_STEP);
