@@ -55,6 +55,7 @@ static void usage_analyze(FILE *f)
             "  --detectors LIST    run only these detectors (comma-separated; see 'unmask detectors')\n"
             "  --max-pixels N      refuse images with more than N pixels (default 250000000)\n"
             "  --max-bytes N       refuse files larger than N bytes (default 536870912)\n"
+            "  --max-dimension N   refuse images wider or taller than N pixels (default 65500)\n"
             "  --threads N         worker threads (default: one per core)\n"
             "  -h, --help          this help\n"
             "\n"
@@ -166,6 +167,7 @@ static int cmd_analyze(int argc, char **argv)
         {"json", no_argument, 0, 'j'},         {"maps", required_argument, 0, 'm'},
         {"detectors", required_argument, 0, 'd'}, {"max-pixels", required_argument, 0, 'p'},
         {"max-bytes", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
+        {"max-dimension", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     um_options opt;
     um_options_init(&opt);
@@ -188,6 +190,11 @@ static int cmd_analyze(int argc, char **argv)
             if (parse_count(optarg, "--max-bytes", 1ull << 40, &v))
                 return EXIT_USAGE;
             opt.max_bytes = v;
+            break;
+        case 'D':
+            if (parse_count(optarg, "--max-dimension", 1u << 30, &v))
+                return EXIT_USAGE;
+            opt.max_dimension = (uint32_t)v;
             break;
         case 't':
             if (parse_count(optarg, "--threads", 256, &v))

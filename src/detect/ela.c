@@ -266,7 +266,7 @@ static um_error ela_run(const struct um_input *in, struct um_evidence *ev)
 const struct um_detector um_detector_ela = {
     .name = "ela",
     .family = "jpeg",
-    .summary = "error level analysis: regions whose recompression error differs from the rest "
+    .summary = "Error level analysis: regions whose recompression error differs from the rest "
                "of the image (Krawetz 2007)",
     .limits = "Edges, fine texture and saturated colours raise the error level too; a region "
               "saved as many times as the rest, at the same quality, does not stand out.",
