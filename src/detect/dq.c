@@ -1,24 +1,29 @@
 /* dq: aligned double-quantization (A-DJPG) probability map.
  *
- * Lin, He, Tang & Tang, "Fast, automatic and fine-grained tampered JPEG image detection via
- * DCT coefficient analysis", Pattern Recognition 42(11), 2009; with the likelihood model of
  * Bianchi & Piva, "Image forgery localization via block-grained analysis of JPEG artifacts",
- * IEEE TIFS 7(3), 2012.
+ * IEEE TIFS 7(3), 2012 (the A-DJPG model, Sec. III-A, and its EM estimate of the primary
+ * step, Sec. IV); after Lin, He, Tang & Tang, "Fast, automatic and fine-grained tampered JPEG
+ * image detection via DCT coefficient analysis", Pattern Recognition 42(11), 2009.
  *
  * A JPEG decompressed and compressed again on the same 8x8 grid carries the first quantization
- * in its coefficient histograms: a coefficient quantized with step q1, then with q2, can only
- * land in the q2-bins x that some multiple k*q1 rounds into, so each histogram becomes a comb
- * with period q1/gcd(q1,q2) bins (Lin et al. Sec. 3.1). A region pasted in from elsewhere
- * (never compressed, or compressed on another grid) was quantized once, by q2 only, and its
- * coefficients fall anywhere. Steps:
- *   1. per low AC frequency of the luminance, the histogram of the quantized coefficients;
- *   2. the primary step q1 that best explains the comb: a likelihood test over candidates
- *      (Bianchi & Piva Sec. III), both laws built from the unquantized distribution estimated
- *      by calibration on a shifted grid, instead of Lin's period search on the raw histogram;
- *      a comb is accepted only with a clear gain and a visible rise after a valley;
- *   3. per coefficient value the likelihood ratio L(x) = p(x | single) / p(x | double);
- *   4. per 8x8 block the product over frequencies (naive Bayes, Lin Sec. 3.3 eq. 9), pooled
- *      over 3x3 blocks, as a posterior probability of tampering. */
+ * in its coefficients: the first compression left only the lattice k*q1, and the second maps
+ * each lattice point to the bin round(k*q1/q2). When q1 > q2 some bins receive no lattice point
+ * (Lin's comb); when q1 < q2 and q2/q1 is not an integer the bins receive alternately one or
+ * two lattice points (e.g. q1 = 5, q2 = 8: 2,1,2,2,1,...), so their probabilities still differ
+ * from a single quantization by factors up to two (Bianchi & Piva eq. 5, the periodic n(x)).
+ * A region pasted in from elsewhere (never compressed, or compressed on another grid) was
+ * quantized once, by q2 only. Steps:
+ *   1. per AC frequency (zig-zag 1..DQ_LAST_ZZ) of each of the Y, Cb, Cr components, the
+ *      histogram of the quantized coefficients;
+ *   2. the two laws of a coefficient, single- and double-quantized, built from the
+ *      unquantized distribution estimated by calibration on a grid shifted by half a block;
+ *   3. the primary step q1 (finer or coarser than q2) and the share alpha of double-quantized
+ *      coefficients by EM on the mixture alpha*double + (1-alpha)*single, for every candidate
+ *      q1; the best one must beat "no double quantization" by a clear margin;
+ *   4. per coefficient value the log-likelihood ratio log p(x | single) / p(x | double);
+ *   5. per 8x8 block the sum over frequencies and components (naive Bayes, Lin eq. 9; a chroma
+ *      block counts for every luminance block it covers), pooled over 3x3 blocks, as a
+ *      posterior probability of tampering with the prior 1 - alpha. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,52 +36,79 @@
 #include "detect/requant.h"
 
 enum {
+    DQ_COMPONENTS = 3,     /* Y, Cb, Cr */
     DQ_FIRST_ZZ = 1,       /* first AC frequency examined, zig-zag index */
-    DQ_LAST_ZZ = 20,       /* last one: higher frequencies are mostly zero at common qualities */
-    DQ_XMAX = 80,          /* histogram of |x| = 1..DQ_XMAX (the distributions are symmetric) */
+    DQ_LAST_ZZ = 27,       /* last one: higher frequencies are mostly zero at common qualities */
+    DQ_NF = DQ_LAST_ZZ - DQ_FIRST_ZZ + 1,
+    DQ_XMAX = 80,          /* histogram of |x| = 0..DQ_XMAX (the distributions are symmetric) */
     DQ_MIN_NONZERO = 100,  /* fewer non-zero coefficients than this: frequency not usable */
-    DQ_MIN_BLOCKS = 16     /* smaller images cannot show a histogram */
+    DQ_MIN_BLOCKS = 16,    /* smaller images cannot show a histogram */
+    DQ_Q1_MAX = 128,       /* largest primary step tried */
+    DQ_EM_ITERATIONS = 25,
+    DQ_X0 = 1              /* first |x| used: the zero bin is left out, see candidate_laws */
 };
 #define DQ_SIGMA 0.7          /* std of the rounding noise a decode/re-encode adds to a DCT
                                  coefficient (pixel rounding, colour conversion), DCT units */
 #define DQ_OUTLIER 0.03       /* share of the single-compression law mixed into the double one:
-                                 clipped or saturated blocks break the comb */
+                                 clipped or saturated blocks break the lattice */
 #define DQ_LLR_CLAMP 4.0      /* bound on one coefficient's log-likelihood ratio */
-#define DQ_MIN_GAIN_PER_COEF 0.02 /* nats per non-zero coefficient a comb must add ... */
+#define DQ_MIN_GAIN_PER_COEF 0.02 /* nats per coefficient the mixture must add ... */
 #define DQ_MIN_GAIN 15.0      /* ... and in total, before a frequency counts as double-quantized */
+#define DQ_ALPHA_MIN 0.5      /* bounds on the prior share of double-quantized blocks */
+#define DQ_ALPHA_MAX 0.98
 #define DQ_HIGH 0.5           /* map level counted as "suspicious" for the score */
 
+/* One colour component as the detector uses it. */
+struct dq_component {
+    const um_jpeg_component *c;
+    const uint16_t *qt;
+    int hr, vr;      /* luminance blocks covered by one block of this component, per axis */
+    int bw, bh;      /* blocks of the component that cover the image */
+};
+
 struct dq_frequency {
+    int comp;             /* 0 Y, 1 Cb, 2 Cr */
     int zz, pos;          /* zig-zag index and natural position */
     int q2;               /* step of the file (secondary quantization) */
-    int q1;               /* estimated primary step; 0 when no comb was found */
+    int q1;               /* estimated primary step; 0 when not double-quantized/informative */
     long nonzero;         /* non-zero coefficients in the histogram */
-    double gain;          /* log-likelihood gain of the comb over a single quantization, nats */
+    double gain;          /* log-likelihood gain of the mixture over a single quantization */
+    double alpha;         /* EM share of double-quantized coefficients */
+    int candidate;        /* the best primary step, accepted or not */
     float llr[DQ_XMAX + 1]; /* log p(x|single)/p(x|double) per |x|; 0 where uninformative */
 };
 
-/* Standard normal CDF. */
-static double phi(double t)
+/* Standard normal CDF, tabulated over +-6 (the laws below evaluate it millions of times). */
+enum { DQ_PHI_STEPS = 64, DQ_PHI_SPAN = 6 * DQ_PHI_STEPS };
+static float phi_table[2 * DQ_PHI_SPAN + 2];
+static int phi_ready;
+
+static void phi_init(void)
 {
-    return 0.5 * erfc(-t / M_SQRT2);
+    if (phi_ready)
+        return;
+    for (int i = 0; i <= 2 * DQ_PHI_SPAN + 1; i++)
+        phi_table[i] = (float)(0.5 * erfc(-((double)(i - DQ_PHI_SPAN) / DQ_PHI_STEPS) / M_SQRT2));
+    phi_ready = 1;
 }
 
-static int gcd(int a, int b)
+static double phi(double t)
 {
-    while (b) {
-        int t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
+    double u = t * DQ_PHI_STEPS + DQ_PHI_SPAN;
+    if (u <= 0)
+        return 0;
+    if (u >= 2 * DQ_PHI_SPAN)
+        return 1;
+    int i = (int)u;
+    return phi_table[i] + (u - i) * (phi_table[i + 1] - phi_table[i]);
 }
 
 /* Step 2a, calibration (Bianchi & Piva Sec. IV-A, after Fridrich's calibration): the DCT of
- * the decoded image on a grid shifted by (4,4) pixels no longer sees either quantization
+ * the decoded component on a grid shifted by (4,4) samples no longer sees either quantization
  * lattice, but keeps the shape of the coefficient distribution: an estimate of the
  * unquantized coefficients. One cumulative distribution of |D| per frequency, in fine bins of
  * q2 / DQ_FINE. */
-enum { DQ_FINE = 16, DQ_CAL_BINS = DQ_FINE * (DQ_XMAX + 2), DQ_CAL_MAX_BLOCKS = 60000 };
+enum { DQ_FINE = 16, DQ_CAL_BINS = DQ_FINE * (DQ_XMAX + 2), DQ_CAL_MAX_BLOCKS = 30000 };
 
 struct dq_calibration {
     double bin;                    /* fine bin width, DCT units */
@@ -84,24 +116,48 @@ struct dq_calibration {
     double count;                  /* coefficients behind it */
 };
 
-/* C(t): fraction of |D| below t, linear between fine bins. */
-static double cal_cdf(const struct dq_calibration *c, double t)
+/* C(t / scale): fraction of |D| below t, linear between fine bins, for the calibrated
+ * distribution stretched by scale (see analyse_frequency). */
+static double cal_cdf(const struct dq_calibration *c, double scale, double t)
 {
     if (t <= 0)
         return 0;
-    double u = t / c->bin;
+    double u = t / (c->bin * scale);
     if (u >= DQ_CAL_BINS)
         return c->cum[DQ_CAL_BINS];
     int i = (int)u;
     return c->cum[i] + (u - i) * (c->cum[i + 1] - c->cum[i]);
 }
 
-static int calibrate(const um_image *luma, struct dq_frequency *f, int nf,
-                     struct dq_calibration *cal)
+/* One sample of component `comp` at component coordinates (sx, sy): the mean of the pixels it
+ * covers (the encoder's box downsampling), as luminance or JFIF chroma. */
+static float component_sample(const struct um_input *in, int comp, int hr, int vr, int sx,
+                              int sy)
 {
-    int w = luma->width, h = luma->height;
-    long sw = (w - 4) / 8, sh = (h - 4) / 8, total = sw * sh;
-    if (total <= 0)
+    const um_image *rgb = in->decoded->rgb;
+    int w = rgb->width;
+    if (comp == 0)
+        return in->luma->data[(size_t)sy * (size_t)w + (size_t)sx];
+    static const float cb[3] = {-0.168736f, -0.331264f, 0.5f};
+    static const float cr[3] = {0.5f, -0.418688f, -0.081312f};
+    const float *k = comp == 1 ? cb : cr;
+    const float *r = um_image_plane(rgb, 0), *g = um_image_plane(rgb, 1),
+                *b = um_image_plane(rgb, 2);
+    float s = 0;
+    for (int y = sy * vr; y < (sy + 1) * vr; y++)
+        for (int x = sx * hr; x < (sx + 1) * hr; x++) {
+            size_t i = (size_t)y * (size_t)w + (size_t)x;
+            s += k[0] * r[i] + k[1] * g[i] + k[2] * b[i];
+        }
+    return s / (float)(hr * vr);
+}
+
+static int calibrate(const struct um_input *in, const struct dq_component *cc, int comp,
+                     struct dq_frequency *f, int nf, struct dq_calibration *cal)
+{
+    int cw = in->decoded->width / cc->hr, ch = in->decoded->height / cc->vr;
+    long sw = (cw - 4) / 8, sh = (ch - 4) / 8, total = sw * sh;
+    if (sw <= 0 || sh <= 0 || in->decoded->rgb->channels < 3)
         return -1;
     long stride = total / DQ_CAL_MAX_BLOCKS + 1;
     for (int i = 0; i < nf; i++) {
@@ -110,9 +166,12 @@ static int calibrate(const um_image *luma, struct dq_frequency *f, int nf,
     }
     for (long b = 0; b < total; b += stride) {
         long bx = b % sw, by = b / sw;
-        float coef[64];
-        um_dct8x8(luma->data + (size_t)(8 * by + 4) * (size_t)w + (size_t)(8 * bx + 4),
-                  (size_t)w, coef);
+        float block[64], coef[64];
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++)
+                block[y * 8 + x] = component_sample(in, comp, cc->hr, cc->vr,
+                                                    (int)(8 * bx + 4 + x), (int)(8 * by + 4 + y));
+        um_dct8x8(block, 8, coef);
         for (int i = 0; i < nf; i++) {
             double u = fabs((double)coef[f[i].pos]) / cal[i].bin;
             cal[i].cum[u < DQ_CAL_BINS ? (int)u + 1 : DQ_CAL_BINS] += 1; /* density first */
@@ -131,156 +190,221 @@ static int calibrate(const um_image *luma, struct dq_frequency *f, int nf,
     return 0;
 }
 
-/* Step 2b, the two laws of |x| = 1..DQ_XMAX for a candidate q1 (Bianchi & Piva eq. 3-5):
+/* Step 2b, the two laws of |x| = 0..DQ_XMAX for a candidate q1 (Bianchi & Piva eq. 3-5):
  *   single(x) = P(|D| rounds to x at step q2);
  *   dbl(x)    = sum_k P(|D| rounds to k at step q1) P(k q1 + noise rounds to x at step q2),
  *               the noise being the rounding a decode / re-encode adds (Gaussian, DQ_SIGMA),
  *               mixed with a little of single(x) for clipped and saturated blocks.
- * Both conditioned on x != 0 (the zero bin, mostly flat blocks, is left out) and smoothed by
- * one calibration sample per bin so that no bin has probability zero. */
-static void candidate_laws(const struct dq_calibration *cal, int q1, int q2, double *single,
-                           double *dbl)
+ * The sum over k is the integral form of eq. 5, valid for q1 above or below q2. Both laws are
+ * conditioned on |x| <= DQ_XMAX and smoothed by one calibration sample per bin so that no bin
+ * has probability zero. */
+static void single_law(const struct dq_calibration *cal, double scale, int q2, double *single)
+{
+    double floor_mass = 1.0 / (cal->count + 1.0), z = 0;
+    single[0] = 0;
+    for (int x = DQ_X0; x <= DQ_XMAX; x++) {
+        single[x] = cal_cdf(cal, scale, (x + 0.5) * q2) - cal_cdf(cal, scale, (x - 0.5) * q2) +
+                    floor_mass;
+        z += single[x];
+    }
+    for (int x = DQ_X0; x <= DQ_XMAX; x++)
+        single[x] /= z;
+}
+
+static void candidate_laws(const struct dq_calibration *cal, double scale, int q1, int q2,
+                           double *single, double *dbl)
 {
     double floor_mass = 1.0 / (cal->count + 1.0);
     for (int x = 0; x <= DQ_XMAX; x++) {
-        single[x] = cal_cdf(cal, (x + 0.5) * q2) - cal_cdf(cal, (x - 0.5) * q2);
+        single[x] = cal_cdf(cal, scale, (x + 0.5) * q2) - cal_cdf(cal, scale, (x - 0.5) * q2);
         dbl[x] = 0;
     }
     long kmax = (long)(((DQ_XMAX + 0.5) * q2 + 6 * DQ_SIGMA) / q1) + 1;
     for (long k = 0; k <= kmax; k++) {
-        double mass = cal_cdf(cal, (k + 0.5) * q1) - cal_cdf(cal, (k - 0.5) * q1);
+        double mass = cal_cdf(cal, scale, (k + 0.5) * q1) - cal_cdf(cal, scale, (k - 0.5) * q1);
         if (mass <= 0)
             continue;
         double centre = (double)k * q1;
         int x_lo = (int)floor((centre - 6 * DQ_SIGMA) / q2 + 0.5);
         int x_hi = (int)floor((centre + 6 * DQ_SIGMA) / q2 + 0.5);
-        for (int x = x_lo < 1 ? 1 : x_lo; x <= x_hi && x <= DQ_XMAX; x++)
-            dbl[x] += mass * (phi(((x + 0.5) * q2 - centre) / DQ_SIGMA) -
-                              phi(((x - 0.5) * q2 - centre) / DQ_SIGMA));
+        for (int x = x_lo < 0 ? 0 : x_lo; x <= x_hi && x <= DQ_XMAX; x++) {
+            double p = phi(((x + 0.5) * q2 - centre) / DQ_SIGMA) -
+                       phi(((x - 0.5) * q2 - centre) / DQ_SIGMA);
+            /* |x|: the lattice point 0 spreads to both signs of a bin */
+            dbl[x] += mass * p * (k == 0 && x > 0 ? 2 : 1);
+        }
     }
     double zs = 0, zd = 0;
-    for (int x = 1; x <= DQ_XMAX; x++) {
+    single[0] = dbl[0] = 0;
+    for (int x = DQ_X0; x <= DQ_XMAX; x++) {
         single[x] += floor_mass;
         dbl[x] += floor_mass;
         zs += single[x];
         zd += dbl[x];
     }
-    for (int x = 1; x <= DQ_XMAX; x++) {
+    for (int x = DQ_X0; x <= DQ_XMAX; x++) {
         single[x] /= zs;
         dbl[x] = (1 - DQ_OUTLIER) * dbl[x] / zd + DQ_OUTLIER * single[x];
     }
 }
 
-/* The histogram of a singly quantized coefficient decreases with |x|; a comb makes it rise
- * again after a bin the comb leaves poor (Lin Sec. 3.1: peaks after valleys). A model misfit
- * can mistake a steep decay for a hole, so the rise itself must be seen: bins a < b within one
- * period, dbl(a) < dbl(b), and h(b) above h(a) by three standard deviations. */
-static int comb_rise_seen(const double *hist, const double *dbl, int q1, int q2, int x99)
+/* Step 3, EM on the mixture alpha*dbl + (1-alpha)*single (Bianchi & Piva Sec. IV): the share
+ * alpha of double-quantized coefficients, and the log-likelihood gain of the mixture over
+ * single quantization alone. */
+static double mixture_gain(const double *hist, const double *single, const double *dbl,
+                           double *alpha)
 {
-    int period = q1 / gcd(q1, q2);
-    for (int a = 1; a < x99 && a < DQ_XMAX; a++)
-        for (int b = a + 1; b <= a + period && b <= x99 && b <= DQ_XMAX; b++)
-            if (dbl[a] < dbl[b] && hist[b] - hist[a] > 3.0 * sqrt(hist[a] + hist[b]) + 5.0)
-                return 1;
-    return 0;
-}
-
-/* Log-likelihood gain of the double law over the single one for the observed histogram. */
-static double candidate_gain(const double *hist, const double *single, const double *dbl)
-{
+    double a = 0.5;
+    for (int it = 0; it < DQ_EM_ITERATIONS; it++) {
+        double num = 0, total = 0;
+        for (int x = DQ_X0; x <= DQ_XMAX; x++)
+            if (hist[x] > 0) {
+                double pd = a * dbl[x];
+                num += hist[x] * pd / (pd + (1 - a) * single[x]);
+                total += hist[x];
+            }
+        a = total > 0 ? num / total : 0;
+    }
     double g = 0;
-    for (int x = 1; x <= DQ_XMAX; x++)
+    for (int x = DQ_X0; x <= DQ_XMAX; x++)
         if (hist[x] > 0)
-            g += hist[x] * log(dbl[x] / single[x]);
+            g += hist[x] * log(a * dbl[x] / single[x] + 1 - a);
+    *alpha = a;
     return g;
 }
 
-/* Step 1: histogram of |x| over the blocks inside the image (not libjpeg's MCU padding). */
-static long frequency_histogram(const um_jpeg_component *c, int pos, int mw, int mh,
-                                double hist[DQ_XMAX + 1], int *x99)
+/* Step 1: histograms of |x| for every frequency of one component, in one pass over its
+ * blocks inside the image (not libjpeg's MCU padding). Values above DQ_XMAX are not kept. */
+static void component_histograms(const struct dq_component *cc, const struct dq_frequency *f,
+                                 int nf, double (*hist)[DQ_XMAX + 1], long *nonzero)
 {
-    memset(hist, 0, sizeof(double) * (DQ_XMAX + 1));
-    long nonzero = 0;
-    for (int by = 0; by < mh; by++) {
-        const int16_t *row = c->coef + (size_t)by * (size_t)c->blocks_w * 64;
-        for (int bx = 0; bx < mw; bx++) {
-            int v = abs(row[(size_t)bx * 64 + pos]);
-            if (v == 0)
-                continue;
-            nonzero++;
-            if (v <= DQ_XMAX)
-                hist[v] += 1;
-        }
+    for (int i = 0; i < nf; i++) {
+        memset(hist[i], 0, sizeof hist[i]);
+        nonzero[i] = 0;
     }
-    /* The 99th percentile of |x|: combs are only credible over a range the data covers. */
+    for (int by = 0; by < cc->bh; by++)
+        for (int bx = 0; bx < cc->bw; bx++) {
+            const int16_t *b = cc->c->coef + ((size_t)by * (size_t)cc->c->blocks_w + bx) * 64;
+            for (int i = 0; i < nf; i++) {
+                int v = abs(b[f[i].pos]);
+                nonzero[i] += v != 0;
+                if (v <= DQ_XMAX)
+                    hist[i][v] += 1;
+            }
+        }
+}
+
+/* The 99th percentile of the non-zero |x|: primary steps are only credible over a range the
+ * data covers. */
+static int percentile99(const double *hist)
+{
     double acc = 0, total = 0;
     for (int x = 1; x <= DQ_XMAX; x++)
         total += hist[x];
-    *x99 = DQ_XMAX;
     for (int x = 1; x <= DQ_XMAX; x++) {
         acc += hist[x];
-        if (acc >= 0.99 * total) {
-            *x99 = x;
-            break;
-        }
+        if (acc >= 0.99 * total)
+            return x;
     }
-    return nonzero;
+    return DQ_XMAX;
 }
 
-/* Steps 1-3 for one frequency: find q1 and fill the likelihood-ratio table. */
-static void analyse_frequency(const um_jpeg_component *c, int mw, int mh,
-                              const struct dq_calibration *cal, struct dq_frequency *f)
+/* Log-likelihood of the histogram under one law. */
+static double log_likelihood(const double *hist, const double *law)
 {
-    double hist[DQ_XMAX + 1];
-    int x99;
+    double ll = 0;
+    for (int x = DQ_X0; x <= DQ_XMAX; x++)
+        if (hist[x] > 0)
+            ll += hist[x] * log(law[x]);
+    return ll;
+}
+
+/* Stretch factors tried for the calibrated distribution. Calibration is biased: on the
+ * shifted grid the block edges of the decoded image add energy, and frequencies the
+ * compression zeroed lose it. A single-compression law free to stretch absorbs that smooth
+ * misfit, so that only the periodic signature of a lattice can favour a double quantization
+ * (without it, a finer "primary step" that reshapes the first two bins fits many single-
+ * compressed histograms better). */
+static const double dq_scales[] = {0.67, 0.74, 0.82, 0.9, 1.0, 1.1, 1.22, 1.35, 1.5};
+enum { DQ_NSCALES = sizeof dq_scales / sizeof dq_scales[0] };
+
+/* Steps 2-4 for one frequency: find q1 and fill the likelihood-ratio table. */
+static void analyse_frequency(const double *hist, const struct dq_calibration *cal,
+                              struct dq_frequency *f)
+{
     f->q1 = 0;
     f->gain = 0;
+    f->alpha = 0;
     memset(f->llr, 0, sizeof f->llr);
-    f->nonzero = frequency_histogram(c, f->pos, mw, mh, hist, &x99);
     if (f->nonzero < DQ_MIN_NONZERO)
         return;
-    /* Candidates: every primary step with at least one comb tooth (besides 0) inside the
-     * data; the bins it leaves poor below that tooth are then the evidence. */
-    int q1_max = f->q2 * (x99 + 1);
-    if (q1_max > 255)
-        q1_max = 255;
     double single[DQ_XMAX + 1], dbl[DQ_XMAX + 1];
-    int best = 0;
-    double best_gain = 0;
+    /* The null hypothesis: single quantization, best stretch. */
+    int s0 = 0;
+    double ll_null = -INFINITY, ll_single[DQ_NSCALES];
+    for (int s = 0; s < DQ_NSCALES; s++) {
+        single_law(cal, dq_scales[s], f->q2, single);
+        ll_single[s] = log_likelihood(hist, single);
+        if (ll_single[s] > ll_null) {
+            ll_null = ll_single[s];
+            s0 = s;
+        }
+    }
+    /* Candidates: every primary step whose lattice is distinguishable from the secondary one
+     * (q1 dividing q2 puts the same number of lattice points in every bin: no trace), up to
+     * a comb tooth inside the data; each with the stretches next to the null's. */
+    int q1_max = f->q2 * (percentile99(hist) + 1);
+    if (q1_max > DQ_Q1_MAX)
+        q1_max = DQ_Q1_MAX;
+    int best = 0, best_s = s0;
+    double best_gain = 0, best_alpha = 0;
     for (int q1 = 2; q1 <= q1_max; q1++) {
-        if (q1 == f->q2 || f->q2 % q1 == 0)
-            continue; /* q1 dividing q2 leaves no comb: indistinguishable from single */
-        candidate_laws(cal, q1, f->q2, single, dbl);
-        double g = candidate_gain(hist, single, dbl);
-        if (g > best_gain) {
-            best_gain = g;
-            best = q1;
+        if (f->q2 % q1 == 0)
+            continue;
+        for (int s = s0 > 0 ? s0 - 1 : 0; s <= s0 + 1 && s < DQ_NSCALES; s++) {
+            double a;
+            candidate_laws(cal, dq_scales[s], q1, f->q2, single, dbl);
+            double g = mixture_gain(hist, single, dbl, &a) + ll_single[s] - ll_null;
+            if (g > best_gain) {
+                best_gain = g;
+                best = q1;
+                best_s = s;
+                best_alpha = a;
+            }
         }
     }
     f->gain = best_gain;
-    if (best)
-        candidate_laws(cal, best, f->q2, single, dbl);
-    if (!best || best_gain < DQ_MIN_GAIN ||
-        best_gain < DQ_MIN_GAIN_PER_COEF * (double)f->nonzero ||
-        !comb_rise_seen(hist, dbl, best, f->q2, x99))
+    f->alpha = best_alpha;
+    f->candidate = best;
+    double used = 0;
+    for (int x = DQ_X0; x <= DQ_XMAX; x++)
+        used += hist[x];
+    if (!best || best_gain < DQ_MIN_GAIN || best_gain < DQ_MIN_GAIN_PER_COEF * used)
         return;
     f->q1 = best;
-    /* Step 3: L(x) = p(x | H1 single) / p(x | H0 double); x = 0 and |x| > DQ_XMAX say nothing
-     * (the zero bin is dominated by flat blocks under either hypothesis). */
-    for (int x = 1; x <= DQ_XMAX; x++) {
+    candidate_laws(cal, dq_scales[best_s], best, f->q2, single, dbl);
+    /* Step 4: L(x) = log p(x | H1 single) / p(x | H0 double); |x| > DQ_XMAX says nothing. */
+    for (int x = DQ_X0; x <= DQ_XMAX; x++) {
         double l = log(single[x] / dbl[x]);
         f->llr[x] = (float)(l > DQ_LLR_CLAMP ? DQ_LLR_CLAMP : (l < -DQ_LLR_CLAMP ? -DQ_LLR_CLAMP : l));
     }
 }
 
-/* Step 4: per block the sum of log-likelihood ratios over the double-quantized frequencies
- * (Lin eq. 9: the frequencies are treated as independent). */
-static void block_llr(const um_jpeg_component *c, const struct dq_frequency *f, int nf, int mw,
-                      int mh, float *out)
+/* Step 5: per luminance block the sum of log-likelihood ratios over the double-quantized
+ * frequencies of one component (Lin eq. 9: the frequencies are treated as independent); a
+ * block of a subsampled component adds its sum to each luminance block it covers. */
+static void add_block_llr(const struct dq_component *cc, const struct dq_frequency *f, int nf,
+                          int mw, int mh, float *out)
 {
-    for (int by = 0; by < mh; by++)
+    for (int by = 0; by < mh; by++) {
+        int cy = by / cc->vr;
+        if (cy >= cc->bh)
+            continue;
         for (int bx = 0; bx < mw; bx++) {
-            const int16_t *b = c->coef + ((size_t)by * (size_t)c->blocks_w + (size_t)bx) * 64;
+            int cx = bx / cc->hr;
+            if (cx >= cc->bw)
+                continue;
+            const int16_t *b = cc->c->coef + ((size_t)cy * (size_t)cc->c->blocks_w + cx) * 64;
             float s = 0;
             for (int i = 0; i < nf; i++) {
                 if (!f[i].q1)
@@ -289,8 +413,50 @@ static void block_llr(const um_jpeg_component *c, const struct dq_frequency *f, 
                 if (v <= DQ_XMAX)
                     s += f[i].llr[v];
             }
-            out[(size_t)by * mw + bx] = s;
+            out[(size_t)by * mw + bx] += s;
         }
+    }
+}
+
+/* The components the detector can use: the luminance (required) and the two chroma
+ * components when present with a valid table and integer subsampling ratios. Returns the
+ * count, or 0 with a sentence in why. */
+static int usable_components(const um_decoded *d, int mw, int mh, struct dq_component *cc,
+                             const char **why)
+{
+    const um_jpeg_info *j = d->jpeg;
+    const uint16_t *qt;
+    const um_jpeg_component *y = um_jpeg_luma(d, mw, mh, &qt, why);
+    if (!y)
+        return 0;
+    cc[0] = (struct dq_component){y, qt, 1, 1, mw, mh};
+    int n = 1;
+    if (j->num_components != 3)
+        return n;
+    int hmax = 0, vmax = 0;
+    for (int i = 0; i < 3; i++) {
+        hmax = j->comp[i].h_samp > hmax ? j->comp[i].h_samp : hmax;
+        vmax = j->comp[i].v_samp > vmax ? j->comp[i].v_samp : vmax;
+    }
+    if (y->h_samp != hmax || y->v_samp != vmax)
+        return n;
+    for (int i = 1; i < 3; i++) {
+        const um_jpeg_component *c = &j->comp[i];
+        if (!c->coef || c->h_samp < 1 || c->v_samp < 1 || hmax % c->h_samp ||
+            vmax % c->v_samp || c->quant_index < 0 || c->quant_index > 3 ||
+            !j->qtable_present[c->quant_index])
+            continue;
+        const uint16_t *t = j->qtable[c->quant_index];
+        int zero = 0;
+        for (int k = 0; k < 64; k++)
+            zero |= t[k] == 0;
+        int hr = hmax / c->h_samp, vr = vmax / c->v_samp;
+        int bw = (mw + hr - 1) / hr, bh = (mh + vr - 1) / vr;
+        if (zero || c->blocks_w < bw || c->blocks_h < bh)
+            continue;
+        cc[n++] = (struct dq_component){c, t, hr, vr, bw, bh};
+    }
+    return n;
 }
 
 /* The IJG quality whose luminance steps best match the estimated primary steps, or -1. */
@@ -304,7 +470,7 @@ static int primary_quality(const struct dq_frequency *f, int nf, double *mean_ab
         double err = 0;
         int n = 0;
         for (int i = 0; i < nf; i++)
-            if (f[i].q1) {
+            if (f[i].q1 && f[i].comp == 0) {
                 err += fabs((double)t[f[i].pos] - f[i].q1) / f[i].q1;
                 n++;
             }
@@ -318,8 +484,9 @@ static int primary_quality(const struct dq_frequency *f, int nf, double *mean_ab
 }
 
 static void add_details(struct um_evidence *ev, const struct dq_frequency *f, int nf,
-                        double suspicious)
+                        double alpha, double suspicious)
 {
+    static const char *const names[DQ_COMPONENTS] = {"Y", "Cb", "Cr"};
     json_t *d = json_object(), *primary = json_object(), *secondary = json_object();
     if (!d || !primary || !secondary) {
         json_decref(d);
@@ -328,14 +495,15 @@ static void add_details(struct um_evidence *ev, const struct dq_frequency *f, in
         return;
     }
     for (int i = 0; i < nf; i++) {
-        char key[8];
-        snprintf(key, sizeof key, "%d", f[i].zz);
+        char key[16];
+        snprintf(key, sizeof key, "%s%d", names[f[i].comp], f[i].zz);
         if (f[i].q1)
             json_object_set_new(primary, key, json_integer(f[i].q1));
         json_object_set_new(secondary, key, json_integer(f[i].q2));
     }
     json_object_set_new(d, "primary_step", primary);
     json_object_set_new(d, "secondary_step", secondary);
+    json_object_set_new(d, "double_compressed_share", json_real(alpha));
     json_object_set_new(d, "suspicious_fraction", json_real(suspicious));
     ev->details = d;
 }
@@ -343,12 +511,13 @@ static void add_details(struct um_evidence *ev, const struct dq_frequency *f, in
 static void describe(struct um_evidence *ev, const struct dq_frequency *f, int nf, int tested,
                      int found, double suspicious)
 {
+    static const char *const names[DQ_COMPONENTS] = {"Y", "Cb", "Cr"};
     char steps[120] = "";
     size_t len = 0;
-    for (int i = 0; i < nf && len + 16 < sizeof steps; i++)
+    for (int i = 0; i < nf && len + 20 < sizeof steps; i++)
         if (f[i].q1)
-            len += (size_t)snprintf(steps + len, sizeof steps - len, "%s%d (file %d)",
-                                    len ? ", " : "", f[i].q1, f[i].q2);
+            len += (size_t)snprintf(steps + len, sizeof steps - len, "%s%s %d (file %d)",
+                                    len ? ", " : "", names[f[i].comp], f[i].q1, f[i].q2);
     um_evidence_add_finding(ev,
                             "double-compression pattern found in %d of %d frequencies; "
                             "estimated primary quantization steps %s",
@@ -367,8 +536,8 @@ static void describe(struct um_evidence *ev, const struct dq_frequency *f, int n
 }
 
 /* Image score: the suspicious area, full weight from 3% of the image, damped when it covers
- * most of the image (then the "background" comb is itself doubtful), times the share of the
- * evidence (frequencies with a comb, full weight from 3). */
+ * most of the image (then the "background" pattern is itself doubtful), times the share of
+ * the evidence (frequencies with a double-quantization trace, full weight from 3). */
 static double image_score(double suspicious, int found)
 {
     double s = suspicious / 0.03;
@@ -380,14 +549,61 @@ static double image_score(double suspicious, int found)
     return s * (w > 1 ? 1 : w);
 }
 
+/* Steps 1-4 for every component: returns the frequencies analysed in f (DQ_NF per
+ * component), or -1 when out of memory. */
+static int analyse_components(const struct um_input *in, const struct dq_component *cc, int nc,
+                              struct dq_frequency *f)
+{
+    struct dq_calibration *cal = malloc(DQ_NF * sizeof *cal);
+    double (*hist)[DQ_XMAX + 1] = malloc(DQ_NF * sizeof *hist);
+    if (!cal || !hist) {
+        free(cal);
+        free(hist);
+        return -1;
+    }
+    phi_init();
+    for (int comp = 0; comp < nc; comp++) {
+        struct dq_frequency *fc = f + comp * DQ_NF;
+        long nonzero[DQ_NF];
+        for (int i = 0; i < DQ_NF; i++) {
+            fc[i] = (struct dq_frequency){.comp = comp, .zz = DQ_FIRST_ZZ + i};
+            fc[i].pos = um_zigzag[fc[i].zz];
+            fc[i].q2 = cc[comp].qt[fc[i].pos];
+        }
+        if (calibrate(in, &cc[comp], comp, fc, DQ_NF, cal))
+            continue;
+        component_histograms(&cc[comp], fc, DQ_NF, hist, nonzero);
+        for (int i = 0; i < DQ_NF; i++) {
+            fc[i].nonzero = nonzero[i];
+            analyse_frequency(hist[i], &cal[i], &fc[i]);
+        }
+    }
+    free(cal);
+    free(hist);
+    return 0;
+}
+
+/* The prior share of double-quantized blocks: the median EM alpha of the frequencies with a
+ * trace, bounded (the untouched part is the larger one). */
+static double prior_alpha(const struct dq_frequency *f, int nf)
+{
+    float a[DQ_COMPONENTS * DQ_NF];
+    size_t n = 0;
+    for (int i = 0; i < nf; i++)
+        if (f[i].q1)
+            a[n++] = (float)f[i].alpha;
+    double m = n ? um_median(a, n) : DQ_ALPHA_MAX;
+    return m < DQ_ALPHA_MIN ? DQ_ALPHA_MIN : (m > DQ_ALPHA_MAX ? DQ_ALPHA_MAX : m);
+}
+
 static um_error dq_run(const struct um_input *in, struct um_evidence *ev)
 {
     const um_decoded *d = in->decoded;
     int mw = (d->width + 7) / 8, mh = (d->height + 7) / 8;
-    const uint16_t *qt;
-    const char *why;
-    const um_jpeg_component *c = um_jpeg_luma(d, mw, mh, &qt, &why);
-    if (!c) {
+    struct dq_component cc[DQ_COMPONENTS];
+    const char *why = "";
+    int nc = usable_components(d, mw, mh, cc, &why);
+    if (!nc) {
         um_evidence_not_applicable(ev, "%s", why);
         return UM_OK;
     }
@@ -395,62 +611,62 @@ static um_error dq_run(const struct um_input *in, struct um_evidence *ev)
         um_evidence_not_applicable(ev, "the image is too small for coefficient statistics");
         return UM_OK;
     }
-    enum { NF = DQ_LAST_ZZ - DQ_FIRST_ZZ + 1 };
-    struct dq_frequency f[NF];
-    for (int i = 0; i < NF; i++) {
-        f[i].zz = DQ_FIRST_ZZ + i;
-        f[i].pos = um_zigzag[f[i].zz];
-        f[i].q2 = qt[f[i].pos];
-    }
-    struct dq_calibration *cal = malloc(NF * sizeof *cal);
-    if (!cal)
+    int nf = nc * DQ_NF;
+    struct dq_frequency *f = calloc((size_t)nf, sizeof *f);
+    if (!f || analyse_components(in, cc, nc, f)) {
+        free(f);
         return UM_ERR_NOMEM;
-    if (calibrate(in->luma, f, NF, cal)) {
-        free(cal);
-        um_evidence_not_applicable(ev, "the image is too small for coefficient statistics");
-        return UM_OK;
     }
     int tested = 0, found = 0;
-    for (int i = 0; i < NF; i++) {
-        analyse_frequency(c, mw, mh, &cal[i], &f[i]);
+    if (getenv("DQ_DEBUG"))
+        for (int i = 0; i < nf; i++)
+            if (f[i].nonzero >= DQ_MIN_NONZERO)
+                fprintf(stderr, "c%d zz%2d q2 %3d nz %6ld best q1 %3d gain %8.1f a %.2f %s\n",
+                        f[i].comp, f[i].zz, f[i].q2, f[i].nonzero, f[i].candidate,
+                        f[i].gain, f[i].alpha, f[i].q1 ? "DQ" : "");
+    for (int i = 0; i < nf; i++) {
         tested += f[i].nonzero >= DQ_MIN_NONZERO;
         found += f[i].q1 != 0;
     }
-    free(cal);
     if (!tested) {
+        free(f);
         um_evidence_not_applicable(ev, "too few non-zero DCT coefficients for histograms (a "
                                        "small, very smooth or very strongly compressed image)");
         return UM_OK;
     }
     if (!found) {
+        free(f);
         um_evidence_not_applicable(ev,
-                                   "no trace of double JPEG compression: none of the %d usable "
-                                   "low frequencies shows the comb-shaped histogram it leaves "
-                                   "(a single-compressed image, or a primary quality equal to "
-                                   "or finer than the last one)",
+                                   "no trace of double JPEG compression: in none of the %d "
+                                   "usable frequencies of the luminance and chroma do the "
+                                   "coefficients follow an earlier quantization better than a "
+                                   "single one (a single-compressed image, or an earlier "
+                                   "quantization the last one hides)",
                                    tested);
         return UM_OK;
     }
     size_t nb = (size_t)mw * (size_t)mh;
-    float *llr = malloc(nb * sizeof *llr), *smooth = malloc(nb * sizeof *smooth);
+    float *llr = calloc(nb, sizeof *llr), *smooth = malloc(nb * sizeof *smooth);
     float *map = um_evidence_alloc_map(ev, mw, mh, 8);
     if (!llr || !smooth || !map) {
         free(llr);
         free(smooth);
+        free(f);
         return UM_ERR_NOMEM;
     }
-    block_llr(c, f, NF, mw, mh, llr);
+    for (int comp = 0; comp < nc; comp++)
+        add_block_llr(&cc[comp], f + comp * DQ_NF, DQ_NF, mw, mh, llr);
     /* Pooling over 3x3 blocks: a pasted object spans several blocks, so the naive Bayes sum of
-     * step 4 is extended to the block's neighbours (the 3x3 box mean times 9). Lin Sec. 4
+     * step 5 is extended to the block's neighbours (the 3x3 box mean times 9). Lin Sec. 4
      * filters the posterior map for the same reason; a plain mean would dilute the weak
      * evidence of a finer primary quantization (a ripple rather than a comb) to nothing. */
     um_box_filter(llr, mw, mh, 1, smooth);
+    double alpha = prior_alpha(f, nf);
+    float log_prior = (float)log((1 - alpha) / alpha);
     size_t high = 0;
     for (size_t i = 0; i < nb; i++) {
-        /* posterior P(tampered) = 1 / (1 + exp(-llr)) with equal priors; the map keeps only
-         * evidence FOR tampering: 2 P - 1 = tanh(llr / 2), floored at 0. */
-        float p = tanhf(0.5f * 9.0f * smooth[i]);
-        map[i] = p > 0 ? p : 0;
+        /* posterior P(tampered | coefficients) = 1 / (1 + exp(-llr - log prior odds)) */
+        map[i] = 1.0f / (1.0f + expf(-(9.0f * smooth[i] + log_prior)));
         high += map[i] > DQ_HIGH;
     }
     free(llr);
@@ -458,19 +674,21 @@ static um_error dq_run(const struct um_input *in, struct um_evidence *ev)
     double suspicious = (double)high / (double)nb;
     ev->applicable = 1;
     ev->score = image_score(suspicious, found);
-    describe(ev, f, NF, tested, found, suspicious);
-    add_details(ev, f, NF, suspicious);
+    describe(ev, f, nf, tested, found, suspicious);
+    add_details(ev, f, nf, alpha, suspicious);
+    free(f);
     return UM_OK;
 }
 
 const struct um_detector um_detector_dq = {
     .name = "dq",
     .family = "jpeg",
-    .summary = "aligned double JPEG compression: finds regions whose DCT coefficients lack the "
-               "comb-shaped histograms left by an earlier compression (Lin et al. 2009)",
-    .limits = "Needs a JPEG compressed at least twice on the same 8x8 grid with a coarser first "
-              "quality; silent when the first quality was finer, when a region was pasted with "
-              "grid alignment from a JPEG of the same quality, or on smooth areas.",
+    .summary = "aligned double JPEG compression: finds regions whose DCT coefficients (luminance "
+               "and chroma) lack the traces an earlier quantization on the same grid leaves "
+               "(Bianchi & Piva 2012, Lin et al. 2009)",
+    .limits = "Needs a JPEG compressed at least twice on the same 8x8 grid with primary steps "
+              "that do not divide the last ones; silent when a region was pasted with grid "
+              "alignment from a JPEG of the same quality, or on smooth areas.",
     .needs = UM_NEEDS_JPEG,
     .run = dq_run,
 };

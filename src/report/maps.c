@@ -39,7 +39,8 @@ static void overlay(const um_image *rgb, const uint8_t *gray, uint8_t *out)
         float lum = 0.6f * (0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i]);
         float a = gray[i] / 255.0f;
         float hr = 255, hg = 255 * (1 - a), hb = 0; /* yellow -> red as a grows */
-        float alpha = a < 0.1f ? 0 : 0.25f + 0.6f * a;
+        /* Weak evidence (below 0.3) stays untinted so the picture is not drowned in noise. */
+        float alpha = a < 0.3f ? 0 : 0.3f + 0.5f * (a - 0.3f) / 0.7f;
         out[3 * i + 0] = (uint8_t)(lum * (1 - alpha) + hr * alpha);
         out[3 * i + 1] = (uint8_t)(lum * (1 - alpha) + hg * alpha);
         out[3 * i + 2] = (uint8_t)(lum * (1 - alpha) + hb * alpha);
