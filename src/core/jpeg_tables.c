@@ -49,22 +49,27 @@ int um_jpeg_estimate_quality(const uint16_t qtable[64], double *fit_error)
         if (qtable[k] == 0)
             return -1;
     int best_q = -1;
-    double best_err = INFINITY;
-    /* From high to low quality, keeping the first of equal fits: several high qualities give
-     * nearly all-ones tables, and the highest matching one is the least surprising answer. */
+    double best_log_err = INFINITY, best_abs_err = 0;
+    /* The fit is judged on log ratios: a custom table (Photoshop, cameras) differs from the IJG
+     * shape most in the high frequencies, where steps are large; absolute differences would let
+     * those few entries decide and pick a far too fine quality. From high to low quality, keeping
+     * the first of equal fits: several high qualities give nearly all-ones tables, and the
+     * highest matching one is the least surprising answer. */
     for (int q = 100; q >= 1; q--) {
         uint16_t t[64];
         um_jpeg_scaled_table(q, 0, t);
-        double err = 0;
-        for (int k = 0; k < 64; k++)
-            err += fabs((double)qtable[k] - (double)t[k]);
-        err /= 64.0;
-        if (err < best_err) {
-            best_err = err;
+        double log_err = 0, abs_err = 0;
+        for (int k = 0; k < 64; k++) {
+            log_err += fabs(log((double)qtable[k] / (double)t[k]));
+            abs_err += fabs((double)qtable[k] - (double)t[k]);
+        }
+        if (log_err < best_log_err) {
+            best_log_err = log_err;
+            best_abs_err = abs_err / 64.0;
             best_q = q;
         }
     }
     if (fit_error)
-        *fit_error = best_err;
+        *fit_error = best_abs_err;
     return best_q;
 }

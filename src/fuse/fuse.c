@@ -1,13 +1,16 @@
 /* Fusion v0: a confidence-weighted mean of the detectors' maps and a noisy-OR of their scores.
  * A detector weighs in the fused map in proportion to its calibration weight times its own
- * image score, so a detector that found nothing in this image does not dilute one that did.
- * The weights and thresholds live in calibration.h. */
+ * image score, so a detector that found nothing in this image does not dilute one that did;
+ * the mean is then smoothed over neighbouring cells and reshaped by a gamma so that 0.5 is a
+ * useful threshold. The weights, radius, gamma and thresholds live in calibration.h. */
 #include "fuse/fuse.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/stats.h"
 #include "fuse/calibration.h"
 
 /* Cells of the fused map: the JPEG block size, the resolution of most detectors. */
@@ -56,6 +59,9 @@ static um_error fuse_maps(um_result *r)
     if (total > 0)
         for (size_t k = 0; k < n; k++)
             fused[k] = (float)(fused[k] / total);
+    um_box_filter(fused, w, h, UM_FUSED_SMOOTH_RADIUS, cells);
+    for (size_t k = 0; k < n; k++)
+        fused[k] = powf(cells[k], (float)UM_FUSED_GAMMA);
     free(cells);
     r->fused = fused;
     r->fused_w = w;
