@@ -25,10 +25,9 @@ static const struct um_fusion_weight um_fusion_weights[] = {
 /* The fused map, after the weighted mean: a box mean over (2r+1)^2 cells of 8x8 pixels (a
  * manipulated region is spatially coherent, the detectors' block-wise noise is not), then
  * v -> v^gamma, which places the map's 0.5 level where the fit half's F1 at 0.5 is best.
- * CASIA v1 fit half (best-F1 / F1@0.5): radius 0: 0.484 / 0.347 (gamma 1); radius 1, gamma 0.6:
- * 0.524 / 0.370; radius 2, gamma 0.6: 0.544 / 0.364; radius 3, gamma 0.6: 0.551 / 0.345.
- * With radius 2, gamma 0.9 / 0.75 / 0.6 / 0.45 gave F1@0.5 0.326 / 0.345 / 0.364 / 0.365.
- * Radius 2 was kept for its best-F1 with F1@0.5 still above 0.35 on the fit half. */
+ * CASIA v1 fit half (best-F1 / F1@0.5), with dq as of 2026-11-27: radius 1, gamma 0.6 / 0.8 /
+ * 1.0: 0.622 / 0.484, 0.623 / 0.475, 0.623 / 0.466; radius 2, gamma 0.6 / 0.8 / 1.0: 0.640 /
+ * 0.477, 0.640 / 0.464, 0.640 / 0.445. Radius 2, gamma 0.6 kept for the best-F1. */
 #define UM_FUSED_SMOOTH_RADIUS 2
 #define UM_FUSED_GAMMA 0.6
 
