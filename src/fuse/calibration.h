@@ -25,7 +25,8 @@ static const struct um_fusion_weight um_fusion_weights[] = {
 /* The fused map, after the weighted mean: a box mean over (2r+1)^2 cells of 8x8 pixels (a
  * manipulated region is spatially coherent, the detectors' block-wise noise is not), then
  * v -> v^gamma, which places the map's 0.5 level where the fit half's F1 at 0.5 is best.
- * CASIA v1 fit half (best-F1 / F1@0.5), with dq as of 2026-11-27: radius 1, gamma 0.6 / 0.8 /
+ * CASIA v1 fit half (best-F1 / F1@0.5), dq with luminance and chroma (since: luminance only,
+ * radius 2, gamma 0.6: 0.651 / 0.489): radius 1, gamma 0.6 / 0.8 /
  * 1.0: 0.622 / 0.484, 0.623 / 0.475, 0.623 / 0.466; radius 2, gamma 0.6 / 0.8 / 1.0: 0.640 /
  * 0.477, 0.640 / 0.464, 0.640 / 0.445. Radius 2, gamma 0.6 kept for the best-F1. */
 #define UM_FUSED_SMOOTH_RADIUS 2
