@@ -11,17 +11,7 @@ extern const struct um_detector um_detector_dq;
 /* Run dq on a decoded image; map upsampled to full size into *full (caller frees). */
 static um_error run_dq(const um_decoded *d, struct um_evidence *ev, float **full)
 {
-    um_image *luma = um_image_luminance(d->rgb);
-    struct um_input in = {d, luma};
-    memset(ev, 0, sizeof *ev);
-    um_error e = um_detector_dq.run(&in, ev);
-    *full = NULL;
-    if (e == UM_OK && ev->map) {
-        *full = malloc((size_t)d->width * d->height * sizeof(float));
-        um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, d->width, d->height, *full);
-    }
-    um_image_free(luma);
-    return e;
+    return synth_run_detector(&um_detector_dq, d, ev, full);
 }
 
 /* A q=60 photo with a never-compressed 160x128 patch from another photo, saved again at q=90:

@@ -11,34 +11,10 @@ extern const struct um_detector um_detector_ela;
 
 static um_error run_ela(const um_decoded *d, struct um_evidence *ev, float **full)
 {
-    um_image *luma = um_image_luminance(d->rgb);
-    struct um_input in = {d, luma};
-    memset(ev, 0, sizeof *ev);
-    um_error e = um_detector_ela.run(&in, ev);
-    *full = NULL;
-    if (e == UM_OK && ev->map) {
-        *full = malloc((size_t)d->width * d->height * sizeof(float));
-        um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, d->width, d->height, *full);
-    }
-    um_image_free(luma);
-    return e;
+    return synth_run_detector(&um_detector_ela, d, ev, full);
 }
 
 enum { W = 512, H = 384, PX = 208, PY = 128, PW = 160, PH = 128 };
-
-/* The pixels of a decoded JPEG presented as a lossless file (what an editor's PNG export of
- * a JPEG photo is): no tables, only the pixels. */
-static um_decoded as_lossless(um_image *rgb)
-{
-    um_decoded d = {0};
-    d.format = UM_FORMAT_PNG;
-    d.width = rgb->width;
-    d.height = rgb->height;
-    d.bit_depth = 8;
-    d.source_channels = 3;
-    d.rgb = rgb;
-    return d;
-}
 
 static int details_quality(const struct um_evidence *ev)
 {
@@ -54,7 +30,7 @@ static void pasted_region_in_lossless_export(void)
     um_decoded first = {0};
     CHECK(synth_jpeg_roundtrip(host, 75, NULL, NULL, &first) == UM_OK);
     synth_paste(first.rgb, donor, 64, 96, PW, PH, PX, PY);
-    um_decoded png = as_lossless(first.rgb);
+    um_decoded png = synth_as_lossless(first.rgb);
     struct um_evidence ev;
     float *full;
     CHECK(run_ela(&png, &ev, &full) == UM_OK);
@@ -80,7 +56,7 @@ static void lossless_export_untouched_flat(void)
     um_image *host = synth_photo(W, H, 31);
     um_decoded first = {0};
     CHECK(synth_jpeg_roundtrip(host, 75, NULL, NULL, &first) == UM_OK);
-    um_decoded png = as_lossless(first.rgb);
+    um_decoded png = synth_as_lossless(first.rgb);
     struct um_evidence ev;
     float *full;
     CHECK(run_ela(&png, &ev, &full) == UM_OK);

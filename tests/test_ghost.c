@@ -10,17 +10,7 @@ extern const struct um_detector um_detector_ghost;
 
 static um_error run_ghost(const um_decoded *d, struct um_evidence *ev, float **full)
 {
-    um_image *luma = um_image_luminance(d->rgb);
-    struct um_input in = {d, luma};
-    memset(ev, 0, sizeof *ev);
-    um_error e = um_detector_ghost.run(&in, ev);
-    *full = NULL;
-    if (e == UM_OK && ev->map) {
-        *full = malloc((size_t)d->width * d->height * sizeof(float));
-        um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, d->width, d->height, *full);
-    }
-    um_image_free(luma);
-    return e;
+    return synth_run_detector(&um_detector_ghost, d, ev, full);
 }
 
 enum { W = 512, H = 384, PX = 208, PY = 128, PW = 160, PH = 128 };

@@ -10,18 +10,8 @@ extern const struct um_detector um_detector_grid;
 /* Run the detector on an RGB image given as pixels (no file). */
 static void run_on_pixels(const um_image *rgb, struct um_evidence *ev)
 {
-    um_decoded d = {0};
-    d.format = UM_FORMAT_PNG;
-    d.width = rgb->width;
-    d.height = rgb->height;
-    d.bit_depth = 8;
-    d.source_channels = 3;
-    d.rgb = (um_image *)rgb;
-    um_image *luma = um_image_luminance(rgb);
-    struct um_input in = {.decoded = &d, .luma = luma};
-    *ev = (struct um_evidence){0};
-    CHECK(um_detector_grid.run(&in, ev) == UM_OK);
-    um_image_free(luma);
+    um_decoded d = synth_as_lossless((um_image *)rgb);
+    CHECK(synth_run_detector(&um_detector_grid, &d, ev, NULL) == UM_OK);
 }
 
 /* Decoded pixels of rgb saved as JPEG at quality q. */

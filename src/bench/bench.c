@@ -4,6 +4,7 @@
  * cores. The one exception is `--make-large`, which needs an encoder the public API does not
  * have and includes io/decode.h for um_read_file / um_decode / um_encode_jpeg only. */
 #include "bench/bench.h"
+#include "cli/files.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -575,22 +576,6 @@ static void print_report(FILE *f, const struct run *run, const struct table *t,
 
 /* ---- files ---- */
 
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static FILE *open_out(const char *dir, const char *name)
 {
     char path[4096];
@@ -808,7 +793,7 @@ static int alloc_records(struct run *run)
 static int write_outputs(const char *out_dir, const struct run *run, const struct table *t,
                          json_t *root)
 {
-    if (make_dirs(out_dir) != 0) {
+    if (um_make_dirs(out_dir) != 0) {
         fprintf(stderr, "unmask bench: cannot create %s: %s\n", out_dir, strerror(errno));
         return -1;
     }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "cli/files.h"
 #include "unmask.h"
 
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
@@ -79,26 +80,6 @@ static int parse_count(const char *text, const char *option, unsigned long long 
     }
     *out = v;
     return 0;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    struct stat st;
-    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 /* The map file stem: the input's file name with its extension; a repeated name in one run
@@ -225,7 +206,7 @@ static int cmd_analyze(int argc, char **argv)
         }
         free(list);
     }
-    if (maps_dir && make_dirs(maps_dir) != 0) {
+    if (maps_dir && um_make_dirs(maps_dir) != 0) {
         fprintf(stderr, "unmask analyze: cannot create the maps directory %s: %s\n", maps_dir,
                 strerror(errno));
         return EXIT_USAGE;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/detector.h"
 #include "io/limits.h"
 
 /* xorshift32: a tiny deterministic generator, so images are identical on every machine. */
@@ -143,4 +144,36 @@ double synth_mean_outside_rect(const float *map, int width, int height, int x0, 
             n++;
         }
     return n ? s / (double)n : 0.0;
+}
+
+um_decoded synth_as_lossless(um_image *rgb)
+{
+    um_decoded d = {0};
+    d.format = UM_FORMAT_PNG;
+    d.width = rgb->width;
+    d.height = rgb->height;
+    d.bit_depth = 8;
+    d.source_channels = 3;
+    d.rgb = rgb;
+    return d;
+}
+
+um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
+                            struct um_evidence *ev, float **full)
+{
+    um_image *luma = um_image_luminance(d->rgb);
+    struct um_input in = {d, luma};
+    memset(ev, 0, sizeof *ev);
+    um_error e = luma ? det->run(&in, ev) : UM_ERR_NOMEM;
+    if (full) {
+        *full = NULL;
+        if (e == UM_OK && ev->map) {
+            *full = malloc((size_t)d->width * d->height * sizeof(float));
+            if (*full)
+                um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, d->width,
+                                d->height, *full);
+        }
+    }
+    um_image_free(luma);
+    return e;
 }

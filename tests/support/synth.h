@@ -27,6 +27,17 @@ um_image *synth_crop(const um_image *rgb, int ox, int oy, int width, int height)
 /* Decode a JPEG buffer with default limits; aborts the test program on failure. */
 void synth_decode(const uint8_t *bytes, size_t size, um_decoded *decoded);
 
+/* Pixels presented as a lossless file (what an editor's PNG export is): no JPEG tables. The
+ * result borrows rgb; do not um_decoded_clear it. */
+um_decoded synth_as_lossless(um_image *rgb);
+
+struct um_detector;
+struct um_evidence;
+/* Run one detector on a decoded image (ev is zeroed first). When full is not NULL it receives
+ * the map upsampled to the image's size (malloc'ed; NULL when the detector drew none). */
+um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
+                            struct um_evidence *ev, float **full);
+
 /* Mean of a full-size map inside / outside the rectangle (x0, y0, w, h). */
 double synth_mean_in_rect(const float *map, int width, int x0, int y0, int w, int h);
 double synth_mean_outside_rect(const float *map, int width, int height, int x0, int y0, int w,
