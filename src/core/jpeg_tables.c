@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "core/dct.h"
+
 /* ITU-T T.81 Annex K, Table K.1 (luminance), natural order. */
 const uint16_t um_jpeg_std_luminance[64] = {
     16, 11, 10, 16, 24,  40,  51,  61,  /* */
@@ -43,6 +45,12 @@ void um_jpeg_scaled_table(int quality, int chroma, uint16_t out[64])
     }
 }
 
+/* The fit uses log ratios over the first UM_QUALITY_FIT_ZZ zig-zag positions. Editors (Adobe's
+ * tables, for one) cap their high-frequency steps at a constant whatever the quality setting,
+ * so those entries say little about it, and absolute differences would let the large high-
+ * frequency steps decide: Photoshop's lowest setting would pass for quality 89. */
+enum { UM_QUALITY_FIT_ZZ = 21 };
+
 int um_jpeg_estimate_quality(const uint16_t qtable[64], double *fit_error)
 {
     for (int k = 0; k < 64; k++)
@@ -50,20 +58,21 @@ int um_jpeg_estimate_quality(const uint16_t qtable[64], double *fit_error)
             return -1;
     int best_q = -1;
     double best_log_err = INFINITY, best_abs_err = 0;
-    /* The fit is judged on log ratios: a custom table (Photoshop, cameras) differs from the IJG
-     * shape most in the high frequencies, where steps are large; absolute differences would let
-     * those few entries decide and pick a far too fine quality. From high to low quality, keeping
-     * the first of equal fits: several high qualities give nearly all-ones tables, and the
-     * highest matching one is the least surprising answer. */
+    /* From high to low quality, keeping the first of fully equal fits: several high qualities
+     * give all-ones tables, and the highest matching one is the least surprising answer. */
     for (int q = 100; q >= 1; q--) {
         uint16_t t[64];
         um_jpeg_scaled_table(q, 0, t);
         double log_err = 0, abs_err = 0;
         for (int k = 0; k < 64; k++) {
-            log_err += fabs(log((double)qtable[k] / (double)t[k]));
-            abs_err += fabs((double)qtable[k] - (double)t[k]);
+            int pos = um_zigzag[k];
+            if (k < UM_QUALITY_FIT_ZZ)
+                log_err += fabs(log((double)qtable[pos] / (double)t[pos]));
+            abs_err += fabs((double)qtable[pos] - (double)t[pos]);
         }
-        if (log_err < best_log_err) {
+        /* Ties in the low frequencies (near-all-ones tables) are settled by the whole table. */
+        if (log_err < best_log_err - 1e-9 ||
+            (log_err < best_log_err + 1e-9 && abs_err / 64.0 < best_abs_err)) {
             best_log_err = log_err;
             best_abs_err = abs_err / 64.0;
             best_q = q;

@@ -23,7 +23,8 @@ int um_jpeg_quality_scale(int quality);
  * base table. */
 void um_jpeg_scaled_table(int quality, int chroma, uint16_t out[64]);
 
-/* The IJG quality (1..100) whose luminance table is closest to qtable. fit_error (may be NULL)
+/* The IJG quality (1..100) whose luminance table is closest to qtable in its low and middle
+ * frequencies (the first 21 zig-zag steps, as log ratios: editors cap the high ones). fit_error (may be NULL)
  * receives the mean absolute difference per entry, in quantization steps, between qtable and
  * that scaled table: 0 means qtable IS the IJG table at that quality; a larger value means a
  * custom (camera / editor) table, for which the quality is only the nearest equivalent.

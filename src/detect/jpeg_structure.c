@@ -79,6 +79,34 @@ static int describe_tables(const um_jpeg_info *j, json_t *tables, int *luma_qual
     return used_count > 0 && exact_count == used_count;
 }
 
+/* Encoder families recognisable from the file alone (provenance-markers.md 5.2): exact IJG
+ * tables; Adobe's own tables, which come with Adobe's APP14 marker; other custom tables, which
+ * camera firmware writes together with EXIF. A full table database (exiftool's JPEGDigest,
+ * JPEGsnoop) would name cameras and Photoshop levels; that belongs to the provenance report. */
+struct encoder_family {
+    const char *id, *words;
+};
+
+static const struct encoder_family *encoder_family(const um_jpeg_info *j, int all_ijg)
+{
+    static const struct encoder_family ijg = {
+        "ijg", "an IJG libjpeg family encoder (libjpeg, PIL, OpenCV, GIMP's default, many web "
+               "services)"};
+    static const struct encoder_family adobe = {
+        "adobe", "Adobe software (Photoshop, Lightroom, Camera Raw): its own tables and Adobe's "
+                 "APP14 marker"};
+    static const struct encoder_family camera = {
+        "custom-with-exif", "an encoder with its own tables, as camera firmware writes them (or "
+                            "an editor that kept the camera's EXIF)"};
+    static const struct encoder_family custom = {
+        "custom", "an encoder with its own tables and no EXIF (an editor or a platform)"};
+    if (all_ijg)
+        return &ijg;
+    if (j->adobe)
+        return &adobe;
+    return j->exif_present ? &camera : &custom;
+}
+
 static um_error run(const struct um_input *in, struct um_evidence *ev)
 {
     const um_jpeg_info *j = in->decoded->jpeg;
@@ -92,11 +120,9 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     ev->no_score = 1;
     int luma_quality;
     int all_ijg = describe_tables(j, tables, &luma_quality);
-    const char *family = all_ijg ? "IJG libjpeg family (libjpeg, PIL, OpenCV, GIMP default, "
-                                   "many web services)"
-                                 : "custom tables (camera firmware or an editor such as Adobe's)";
+    const struct encoder_family *family = encoder_family(j, all_ijg);
     json_object_set_new(details, "quantization_tables", tables);
-    json_object_set_new(details, "encoder_family", json_string(all_ijg ? "ijg" : "custom"));
+    json_object_set_new(details, "encoder_family", json_string(family->id));
     json_object_set_new(details, "quality_estimate", json_integer(luma_quality));
     json_object_set_new(details, "subsampling", json_string(subsampling_name(j)));
     json_object_set_new(details, "progressive", json_boolean(j->progressive));
@@ -109,8 +135,8 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     json_object_set_new(details, "trailing_bytes", json_integer((json_int_t)j->trailing_bytes));
 
     if (luma_quality > 0)
-        um_evidence_add_finding(ev, "Last saved at about quality %d with %s.", luma_quality,
-                                family);
+        um_evidence_add_finding(ev, "Last saved at about quality %d by %s.", luma_quality,
+                                family->words);
     else
         um_evidence_add_finding(ev, "The luminance quantization table is invalid or missing.");
     um_evidence_add_finding(ev, "%s, chroma subsampling %s%s.",
