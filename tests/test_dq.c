@@ -28,6 +28,7 @@ static void splice_finds_patch(void)
     float *full;
     CHECK(run_dq(&final, &ev, &full) == UM_OK);
     CHECK_MSG(ev.applicable, "%s", ev.reason);
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
         double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
@@ -58,6 +59,7 @@ static void single_compression_quiet(void)
     CHECK(run_dq(&d, &ev, &full) == UM_OK);
     fprintf(stderr, "  dq single: applicable %d (%s) score %.3f\n", ev.applicable, ev.reason,
             ev.score);
+    CHECK(!ev.applicable || full != NULL);
     if (ev.applicable && full) {
         double m = synth_mean_in_rect(full, 512, 0, 0, 512, 384);
         CHECK_MSG(m < 0.1, "mean %.3f", m);
@@ -87,6 +89,7 @@ static void coarser_second_finds_patch(void)
     float *full;
     CHECK(run_dq(&final, &ev, &full) == UM_OK);
     CHECK_MSG(ev.applicable, "%s", ev.reason);
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
         double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
@@ -120,6 +123,7 @@ static void single_q70_quiet(void)
     CHECK(run_dq(&d, &ev, &full) == UM_OK);
     fprintf(stderr, "  dq single q70: applicable %d (%s) score %.3f\n", ev.applicable, ev.reason,
             ev.score);
+    CHECK(!ev.applicable || full != NULL);
     if (ev.applicable && full) {
         double m = synth_mean_in_rect(full, 512, 0, 0, 512, 384);
         CHECK_MSG(m < 0.1, "mean %.3f", m);

@@ -36,6 +36,7 @@ static void pasted_region_in_lossless_export(void)
     CHECK(run_ela(&png, &ev, &full) == UM_OK);
     CHECK(ev.applicable);
     CHECK_MSG(details_quality(&ev) == 75, "quality %d", details_quality(&ev));
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
         double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
@@ -61,6 +62,7 @@ static void lossless_export_untouched_flat(void)
     float *full;
     CHECK(run_ela(&png, &ev, &full) == UM_OK);
     CHECK(details_quality(&ev) == 75);
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double m = synth_mean_in_rect(full, W, 0, 0, W, H);
         fprintf(stderr, "  ela lossless untouched: mean %.3f score %.3f\n", m, ev.score);
@@ -82,6 +84,7 @@ static void single_compression_flat(void)
     float *full;
     CHECK(run_ela(&d, &ev, &full) == UM_OK);
     CHECK(details_quality(&ev) == 75);
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double m = synth_mean_in_rect(full, W, 0, 0, W, H);
         fprintf(stderr, "  ela single: mean %.3f score %.3f\n", m, ev.score);

@@ -27,6 +27,7 @@ static void pasted_q60_region_shows_ghost(void)
     float *full;
     CHECK(run_ghost(&final, &ev, &full) == UM_OK);
     CHECK_MSG(ev.applicable, "%s", ev.reason);
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
         double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
@@ -64,6 +65,7 @@ static void lossless_composite_shows_ghost(void)
     float *full;
     CHECK(run_ghost(&png, &ev, &full) == UM_OK);
     CHECK(ev.applicable);
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
         double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
@@ -88,6 +90,8 @@ static void single_compression_quiet(void)
     struct um_evidence ev;
     float *full;
     CHECK(run_ghost(&d, &ev, &full) == UM_OK);
+    CHECK(ev.applicable); /* ghost judges any image: quiet must mean a low map, not silence */
+    CHECK(full != NULL); /* an applicable run must draw a map */
     if (full) {
         double m = synth_mean_in_rect(full, W, 0, 0, W, H);
         fprintf(stderr, "  ghost single: mean %.3f score %.3f\n", m, ev.score);

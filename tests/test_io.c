@@ -871,6 +871,26 @@ static void test_heif_and_avif(void)
                                     "\0\0\0\x0E" "dimg\0\x01\0\x01\0\x01";
     e = decode_err(cyclic, sizeof cyclic - 1, NULL, err, sizeof err);
     CHECK_MSG(e == UM_ERR_CORRUPT && strstr(err, "derived from itself"), "%d: %s", (int)e, err);
+    /* A chain 20 -> 19 -> ... -> 1, longer than the depth limit, whose items are visited
+     * from the bottom up (sorted by id): measured whole all the same. */
+    uint8_t chain[24 + 12 + 12 + 19 * 14];
+    size_t n = 0;
+    memcpy(chain, cyclic, 24);
+    n = 24;
+    const size_t iref_len = 12 + 19 * 14, meta_len = 12 + iref_len;
+    const uint8_t head[] = {0, 0, (uint8_t)(meta_len >> 8), (uint8_t)meta_len, 'm', 'e', 't', 'a',
+                            0, 0, 0, 0, 0, 0, (uint8_t)(iref_len >> 8), (uint8_t)iref_len,
+                            'i', 'r', 'e', 'f', 0, 0, 0, 0};
+    memcpy(chain + n, head, sizeof head);
+    n += sizeof head;
+    for (int from = 20; from >= 2; from--) {
+        const uint8_t dimg[] = {0, 0, 0, 14, 'd', 'i', 'm', 'g', 0, (uint8_t)from, 0, 1, 0,
+                                (uint8_t)(from - 1)};
+        memcpy(chain + n, dimg, sizeof dimg);
+        n += sizeof dimg;
+    }
+    e = decode_err(chain, n, NULL, err, sizeof err);
+    CHECK_MSG(e == UM_ERR_CORRUPT && strstr(err, "more than"), "%d: %s", (int)e, err);
 }
 
 static void test_read_file_limits(void)

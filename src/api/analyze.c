@@ -2,6 +2,7 @@
  * Also the small accessors of the public API. */
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ struct detector_job {
     um_result *r;
     const struct um_input *in;
     const char *only;
-    um_error error; /* first out-of-memory, if any (written racily but only ever to NOMEM) */
+    _Atomic um_error error; /* UM_ERR_NOMEM once any detector ran out of memory */
 };
 
 static void run_one(void *ctx, int i)
@@ -121,11 +122,10 @@ static void run_one(void *ctx, int i)
         um_evidence_not_applicable(&run->ev, "the file is %s, not JPEG: no JPEG coefficients "
                                    "to examine", um_format_name(job->in->decoded->format));
     } else {
-        run->ev.applicable = 1;
         if (d->run(job->in, &run->ev) != UM_OK) {
             um_evidence_clear(&run->ev);
             um_evidence_not_applicable(&run->ev, "ran out of memory");
-            job->error = UM_ERR_NOMEM;
+            atomic_store(&job->error, UM_ERR_NOMEM);
         }
     }
     run->ms = now_ms() - t0;
@@ -165,16 +165,18 @@ um_result *um_analyze_buffer(const void *data, size_t size, const char *name,
         return r;
     }
     struct um_input in = {.decoded = &r->decoded, .luma = luma};
-    struct detector_job job = {.r = r, .in = &in, .only = opt->detectors, .error = UM_OK};
+    struct detector_job job = {.r = r, .in = &in, .only = opt->detectors};
+    atomic_init(&job.error, UM_OK);
     um_parallel_for((int)r->nruns, run_one, &job, opt->threads);
     um_image_free(luma);
 
     double tf = now_ms();
-    if (job.error == UM_OK)
-        job.error = um_fuse(r);
+    um_error e2 = atomic_load(&job.error);
+    if (e2 == UM_OK)
+        e2 = um_fuse(r);
     r->fuse_ms = now_ms() - tf;
-    if (job.error != UM_OK)
-        fail(r, job.error, "out of memory during the analysis");
+    if (e2 != UM_OK)
+        fail(r, e2, "out of memory during the analysis");
     r->total_ms = now_ms() - t0;
     return r;
 }

@@ -122,8 +122,10 @@ static um_result *analyze_stdin(const um_options *opt)
     while (buf && len <= opt->max_bytes) {
         if (len == cap) {
             unsigned char *grown = realloc(buf, cap * 2);
-            if (!grown)
-                break;
+            if (!grown) { /* never analyse a silently truncated input */
+                free(buf);
+                return NULL;
+            }
             buf = grown;
             cap *= 2;
         }
@@ -135,8 +137,10 @@ static um_result *analyze_stdin(const um_options *opt)
         if (n == 0)
             break;
     }
-    if (!buf)
+    if (!buf || ferror(stdin)) {
+        free(buf);
         return NULL;
+    }
     um_result *r = um_analyze_buffer(buf, len, "-", opt);
     free(buf);
     return r;
@@ -193,6 +197,10 @@ static int cmd_analyze(int argc, char **argv)
     if (opt.detectors) {
         /* Every name in the list must be a detector: a typo must not silently run nothing. */
         char *list = strdup(opt.detectors), *save = NULL;
+        if (!list) {
+            fprintf(stderr, "unmask: out of memory\n");
+            return EXIT_SOME_FAILED;
+        }
         for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
             size_t i = 0;
             while (i < um_detector_count() && strcmp(um_detector_at(i)->name, name) != 0)
@@ -219,7 +227,8 @@ static int cmd_analyze(int argc, char **argv)
         const char *path = argv[i];
         um_result *r = strcmp(path, "-") == 0 ? analyze_stdin(&opt) : um_analyze_file(path, &opt);
         if (!r) {
-            fprintf(stderr, "unmask: out of memory analysing %s\n", path);
+            fprintf(stderr, "unmask: %s: out of memory, or standard input could not be read\n",
+                    path);
             return EXIT_SOME_FAILED;
         }
         if (um_result_error(r, NULL) != UM_OK)

@@ -510,9 +510,17 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     struct cluster c;
     if (!map || largest_cluster(smooth, cw, ch, CLUSTER_LEVEL, &c) != 0)
         goto done;
-    for (size_t k = 0; k < (size_t)cw * ch; k++) {
-        float v = (smooth[k] - 1.0f) / 3.0f; /* 1 is ordinary, 4 or more strongly abnormal */
-        map[k] = v < 0 ? 0 : (v > 1 ? 1 : v);
+    /* Blocks start at (ox, oy); map cells at (0, 0). Each cell takes the block holding its
+     * centre pixel, so the map stays aligned with the image. */
+    for (int j = 0; j < ch; j++) {
+        int bj = (BLOCK * j + BLOCK / 2 - oy) / BLOCK;
+        bj = bj < 0 ? 0 : (bj >= ch ? ch - 1 : bj);
+        for (int i = 0; i < cw; i++) {
+            int bi = (BLOCK * i + BLOCK / 2 - ox) / BLOCK;
+            bi = bi < 0 ? 0 : (bi >= cw ? cw - 1 : bi);
+            float v = (smooth[(size_t)bj * cw + bi] - 1.0f) / 3.0f; /* 1 ordinary, 4 strong */
+            map[(size_t)j * cw + i] = !(v > 0) ? 0 : (v > 1 ? 1 : v);
+        }
     }
     ev->applicable = 1;
     /* Image-level score: the size of the largest compact cluster of abnormal blocks, 0 below
@@ -523,14 +531,14 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     json_t *d = json_object();
     json_object_set_new(d, "grid_x", json_integer(ox));
     json_object_set_new(d, "grid_y", json_integer(oy));
-    json_object_set_new(d, "grid_contrast", json_real(contrast));
+    json_object_set_new(d, "grid_contrast", um_json_number(contrast));
     json_t *jc = json_object();
     json_object_set_new(jc, "x", json_integer(c.cells ? c.x0 * BLOCK : 0));
     json_object_set_new(jc, "y", json_integer(c.cells ? c.y0 * BLOCK : 0));
     json_object_set_new(jc, "w", json_integer(c.cells ? (c.x1 - c.x0 + 1) * BLOCK : 0));
     json_object_set_new(jc, "h", json_integer(c.cells ? (c.y1 - c.y0 + 1) * BLOCK : 0));
     json_object_set_new(jc, "blocks", json_integer(c.cells));
-    json_object_set_new(jc, "mean_z", json_real(c.mean_z));
+    json_object_set_new(jc, "mean_z", um_json_number(c.mean_z));
     json_object_set_new(d, "largest_cluster", jc);
     ev->details = d;
     um_evidence_add_finding(ev, "JPEG blocking is visible on a grid at (%d,%d).", ox, oy);

@@ -21,7 +21,8 @@ struct um_input {
 
 /* What a detector returns. um_evidence_* helpers below fill it; the runner frees it. */
 struct um_evidence {
-    int applicable;            /* 0: the detector cannot judge this input (say why in reason) */
+    int applicable;            /* set to 1 by the detector when it could judge the input; left 0
+                                  with a reason (um_evidence_not_applicable) when not */
     char reason[UM_FINDING_LEN];
     double score;              /* image-level evidence of manipulation, 0..1 */
     int no_score;              /* 1: the detector reports facts only (JSON score null) */
@@ -66,5 +67,9 @@ void um_evidence_add_headline(struct um_evidence *ev, const char *fmt, ...)
 /* Allocate a zeroed map of map_w x map_h cells of map_step pixels; returns ev->map or NULL. */
 float *um_evidence_alloc_map(struct um_evidence *ev, int map_w, int map_h, int map_step);
 void um_evidence_clear(struct um_evidence *ev);
+
+/* A number for JSON: jansson refuses NaN and infinities (json_real returns NULL and the field
+ * silently disappears), so NaN becomes null and an infinity the largest finite double. */
+json_t *um_json_number(double v);
 
 #endif

@@ -323,7 +323,9 @@ static void analyse_frequency(const double *hist, const struct dq_calibration *c
     f->gain = 0;
     f->alpha = 0;
     memset(f->llr, 0, sizeof f->llr);
-    if (f->nonzero < DQ_MIN_NONZERO)
+    /* Steps beyond 8-bit tables (16-bit DQT) are left alone: they would make the lattice sums
+     * below run over millions of points for a frequency no real encoder quantizes that hard. */
+    if (f->nonzero < DQ_MIN_NONZERO || f->q2 > 255)
         return;
     /* The laws cover the whole histogram range, also past the largest value seen: a law
      * that puts mass where the data has none is rightly penalised (conditioning on the
@@ -482,8 +484,8 @@ static void add_details(struct um_evidence *ev, const struct dq_frequency *f, in
     }
     json_object_set_new(d, "primary_step", primary);
     json_object_set_new(d, "secondary_step", secondary);
-    json_object_set_new(d, "double_compressed_share", json_real(alpha));
-    json_object_set_new(d, "suspicious_fraction", json_real(suspicious));
+    json_object_set_new(d, "double_compressed_share", um_json_number(alpha));
+    json_object_set_new(d, "suspicious_fraction", um_json_number(suspicious));
     ev->details = d;
 }
 
@@ -570,6 +572,8 @@ static double prior_alpha(const struct dq_frequency *f, int nf)
         if (f[i].q1)
             a[n++] = (float)f[i].alpha;
     double m = n ? um_median(a, n) : DQ_ALPHA_MAX;
+    if (!(m == m)) /* NaN: the median's scratch copy could not be allocated */
+        m = DQ_ALPHA_MAX;
     return m < DQ_ALPHA_MIN ? DQ_ALPHA_MIN : (m > DQ_ALPHA_MAX ? DQ_ALPHA_MAX : m);
 }
 

@@ -207,10 +207,13 @@ static um_error ela_run(const struct um_input *in, struct um_evidence *ev)
     double fit = 0, lattice_ratio = 1;
     const uint16_t *qt;
     const char *why;
+    int from_tables = 0;
     if (d->jpeg && um_jpeg_luma(d, mw, mh, &qt, &why)) {
         int q = um_jpeg_estimate_quality(qt, &fit);
-        if (q > 0)
+        if (q > 0) {
             quality = q;
+            from_tables = 1;
+        }
     } else if (!d->jpeg) {
         previous = previous_quality(in->luma->data, in->luma->width, in->luma->height,
                                     &lattice_ratio);
@@ -235,7 +238,7 @@ static um_error ela_run(const struct um_input *in, struct um_evidence *ev)
     /* A weak image score by design: ELA alone cannot tell an edit from texture. Full weight
      * needs 5% of the image standing out. */
     ev->score = 0.5 * (frac / 0.05 > 1 ? 1 : frac / 0.05);
-    if (d->jpeg)
+    if (from_tables)
         um_evidence_add_finding(ev, "resaved at quality %d, the quality of the file's own "
                                     "tables%s",
                                 quality, fit > 0.5 ? " (nearest IJG equivalent of a custom table)" : "");
@@ -255,9 +258,9 @@ static um_error ela_run(const struct um_input *in, struct um_evidence *ev)
     if (det) {
         json_object_set_new(det, "quality", json_integer(quality));
         if (!d->jpeg)
-            json_object_set_new(det, "lattice_ratio", json_real(lattice_ratio));
-        json_object_set_new(det, "median_error", json_real(median / 64.0));
-        json_object_set_new(det, "error_spread", json_real(spread / 64.0));
+            json_object_set_new(det, "lattice_ratio", um_json_number(lattice_ratio));
+        json_object_set_new(det, "median_error", um_json_number(median / 64.0));
+        json_object_set_new(det, "error_spread", um_json_number(spread / 64.0));
         ev->details = det;
     }
     return UM_OK;

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,15 @@ float *um_evidence_alloc_map(struct um_evidence *ev, int map_w, int map_h, int m
         ev->map_step = map_step;
     }
     return ev->map;
+}
+
+json_t *um_json_number(double v)
+{
+    if (isnan(v))
+        return json_null();
+    if (isinf(v))
+        v = v > 0 ? 1e308 : -1e308;
+    return json_real(v);
 }
 
 void um_evidence_clear(struct um_evidence *ev)

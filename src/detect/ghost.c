@@ -312,8 +312,8 @@ static void add_details(struct um_evidence *ev, const float *curve, const float 
         return;
     }
     for (int l = 0; l < GHOST_LEVELS; l++) {
-        json_array_append_new(c, json_real(curve[l]));
-        json_array_append_new(r, json_real(rise[l]));
+        json_array_append_new(c, um_json_number(curve[l]));
+        json_array_append_new(r, um_json_number(rise[l]));
     }
     json_object_set_new(det, "image_curve", c);
     json_object_set_new(det, "image_rise", r);

@@ -661,7 +661,7 @@ static void report(const struct global_grid *g, const struct region_result *res,
     json_t *main = json_object();
     json_object_set_new(main, "x", json_integer(gx));
     json_object_set_new(main, "y", json_integer(gy));
-    json_object_set_new(main, "log10_nfa", json_real(g->log10_nfa[g->main]));
+    json_object_set_new(main, "log10_nfa", um_json_number(g->log10_nfa[g->main]));
     json_object_set_new(main, "votes", json_integer(g->votes[g->main]));
     json_object_set_new(d, "main_grid", main);
     json_t *others = json_array();
@@ -671,7 +671,7 @@ static void report(const struct global_grid *g, const struct region_result *res,
             json_t *o = json_object();
             json_object_set_new(o, "x", json_integer(i % 8));
             json_object_set_new(o, "y", json_integer(i / 8));
-            json_object_set_new(o, "log10_nfa", json_real(g->log10_nfa[i]));
+            json_object_set_new(o, "log10_nfa", um_json_number(g->log10_nfa[i]));
             json_array_append_new(others, o);
             nothers++;
         }
@@ -687,7 +687,7 @@ static void report(const struct global_grid *g, const struct region_result *res,
         json_object_set_new(o, "grid_x", json_integer(r->grid % 8));
         json_object_set_new(o, "grid_y", json_integer(r->grid / 8));
         json_object_set_new(o, "votes", json_integer(r->votes));
-        json_object_set_new(o, "log10_nfa", json_real(r->log10_nfa));
+        json_object_set_new(o, "log10_nfa", um_json_number(r->log10_nfa));
         json_array_append_new(regions, o);
     }
     json_object_set_new(d, "regions", regions);

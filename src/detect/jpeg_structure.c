@@ -72,7 +72,7 @@ static int describe_tables(const um_jpeg_info *j, json_t *tables, int *luma_qual
             double fit_error = 0;
             *luma_quality = um_jpeg_estimate_quality(j->qtable[t], &fit_error);
             json_object_set_new(entry, "quality_estimate", json_integer(*luma_quality));
-            json_object_set_new(entry, "fit_error", json_real(fit_error));
+            json_object_set_new(entry, "fit_error", um_json_number(fit_error));
         }
         json_array_append_new(tables, entry);
     }
@@ -117,6 +117,7 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
         return UM_ERR_NOMEM;
     }
     ev->details = details;
+    ev->applicable = 1;
     ev->no_score = 1;
     int luma_quality;
     int all_ijg = describe_tables(j, tables, &luma_quality);

@@ -60,8 +60,8 @@ static um_error fuse_maps(um_result *r)
         for (size_t k = 0; k < n; k++)
             fused[k] = (float)(fused[k] / total);
     um_box_filter(fused, w, h, UM_FUSED_SMOOTH_RADIUS, cells);
-    for (size_t k = 0; k < n; k++)
-        fused[k] = powf(cells[k], (float)UM_FUSED_GAMMA);
+    for (size_t k = 0; k < n; k++) /* the running box sum can end a hair below 0 */
+        fused[k] = cells[k] > 0 ? fminf(powf(cells[k], (float)UM_FUSED_GAMMA), 1.0f) : 0.0f;
     free(cells);
     r->fused = fused;
     r->fused_w = w;

@@ -58,6 +58,7 @@ struct heif_graph {
     struct heif_edge *edges;
     size_t count, cap;
     uint8_t *state; /* per edge group (indexed by its first edge): 0 new, 1 open, 2 done */
+    uint8_t *height; /* per edge group once done: the longest derivation chain below it */
 };
 
 static uint32_t rd32(const uint8_t *p)
@@ -164,22 +165,30 @@ static size_t first_edge(const struct heif_graph *g, uint32_t item)
     return lo < g->count && g->edges[lo].from == item ? lo : g->count;
 }
 
-/* Depth-first walk; 0 on a cycle or a chain over the limit. Each item is expanded once. */
-static int derivation_ok(struct heif_graph *g, uint32_t item, int depth)
+/* Depth-first walk: the length of the longest derivation chain from item (0 for an item
+ * derived from nothing), or -1 on a cycle or a chain longer than the limit. Each item is
+ * expanded once and its height remembered, so a chain reached from any side is measured whole
+ * and the recursion never goes deeper than the limit. */
+static int derivation_height(struct heif_graph *g, uint32_t item, int depth)
 {
-    if (depth > HEIF_MAX_DERIVATION_DEPTH)
-        return 0;
     size_t k = first_edge(g, item);
-    if (k == g->count || g->state[k] == 2)
-        return 1;
-    if (g->state[k] == 1)
-        return 0; /* back to an item still being expanded: a cycle */
+    if (k == g->count)
+        return 0;
+    if (g->state[k] == 2)
+        return g->height[k];
+    if (g->state[k] == 1 || depth >= HEIF_MAX_DERIVATION_DEPTH)
+        return -1; /* back to an item still being expanded (a cycle), or too deep */
     g->state[k] = 1;
-    for (size_t j = k; j < g->count && g->edges[j].from == item; j++)
-        if (!derivation_ok(g, g->edges[j].to, depth + 1))
-            return 0;
+    int height = 0;
+    for (size_t j = k; j < g->count && g->edges[j].from == item; j++) {
+        int h = derivation_height(g, g->edges[j].to, depth + 1);
+        if (h < 0 || h + 1 > HEIF_MAX_DERIVATION_DEPTH)
+            return -1;
+        height = h + 1 > height ? h + 1 : height;
+    }
     g->state[k] = 2;
-    return 1;
+    g->height[k] = (uint8_t)height;
+    return height;
 }
 
 static um_error check_derivations(const uint8_t *data, size_t size, um_format f, char *err,
@@ -199,11 +208,12 @@ static um_error check_derivations(const uint8_t *data, size_t size, um_format f,
     } else if (g.count > 0) {
         qsort(g.edges, g.count, sizeof *g.edges, edge_order);
         g.state = calloc(g.count, 1);
-        if (!g.state)
+        g.height = calloc(g.count, 1);
+        if (!g.state || !g.height)
             e = um_fail(err, errlen, UM_ERR_NOMEM, "out of memory reading the %s image",
                         label(f));
         for (size_t k = 0; e == UM_OK && k < g.count; k++)
-            if (!derivation_ok(&g, g.edges[k].from, 0))
+            if (derivation_height(&g, g.edges[k].from, 0) < 0)
                 e = um_fail(err, errlen, UM_ERR_CORRUPT,
                             "corrupt %s: an image is derived from itself or through more "
                             "than %d levels",
@@ -211,6 +221,7 @@ static um_error check_derivations(const uint8_t *data, size_t size, um_format f,
     }
     free(g.edges);
     free(g.state);
+    free(g.height);
     return e;
 }
 

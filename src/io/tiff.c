@@ -129,6 +129,14 @@ static um_error read_image(TIFF *tif, struct tiff_memory *m, const um_limits *li
     um_error e = um_check_size(w, h, limits, "TIFF", err, errlen);
     if (e != UM_OK)
         return e;
+    /* A tile may overhang the image (its sides are multiples of 16), but a 1x1 image with
+     * 60000x60000 tiles would make libtiff allocate and inflate gigabytes for one pixel. */
+    uint32_t tw = 0, th = 0;
+    if (TIFFIsTiled(tif) && TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw) &&
+        TIFFGetField(tif, TIFFTAG_TILELENGTH, &th) &&
+        (uint64_t)tw * th > 4 * (uint64_t)w * h + (1u << 20))
+        return um_fail(err, errlen, UM_ERR_CORRUPT,
+                       "corrupt TIFF: %ux%u tiles for a %ux%u image", tw, th, w, h);
     out->width = (int)w;
     out->height = (int)h;
     out->bit_depth = bits > 8 ? 16 : 8;

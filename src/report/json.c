@@ -5,16 +5,6 @@
 
 #include "api/result.h"
 
-/* JSON has no infinities: an impossible-by-chance event is reported as a large negative. */
-static json_t *number(double v)
-{
-    if (isnan(v))
-        return json_null();
-    if (isinf(v))
-        v = v > 0 ? 1e308 : -1e308;
-    return json_real(v);
-}
-
 /* A string from outside (a file name) may not be UTF-8: keep it readable, replace bad bytes. */
 static json_t *outside_text(const char *s)
 {
@@ -34,7 +24,7 @@ static json_t *outside_text(const char *s)
 
 static json_t *round3(double v)
 {
-    return number(round(v * 1000.0) / 1000.0);
+    return um_json_number(round(v * 1000.0) / 1000.0);
 }
 
 static json_t *detector_json(const struct um_detector_run *run)
