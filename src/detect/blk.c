@@ -27,7 +27,8 @@
  * the image-level score is the size of the largest compact cluster of abnormal blocks (the
  * paper leaves the map to be read by eye). There is no false-alarm rate.
  *
- * Speed: bands of rows run in parallel; the 33-tap running median of step 3 is evaluated on
+ * Speed: bands of rows are independent tasks (parallel when called alone, serial inside
+ * um_analyze_*, where detectors share the cores); the 33-tap running median of step 3 is evaluated on
  * every 8th position along the lines and held for the next 7 (s is a 33-pixel sum along the
  * line, so it changes slowly in that direction), which makes the step ~8x cheaper. Borders are
  * handled by repeating the edge pixel. */

@@ -31,7 +31,9 @@
  * 1-D DCT across the ring, and zeros are counted while the values are in cache. The vote (a max
  * over 8x8 windows that must detect ties) is separable: a max over 8 windows along the row,
  * remembering ties and the arg-max, then a max over 8 such rows. Horizontal bands with a 7-row
- * overlap run in parallel; only the votes (one int8 per pixel) are kept for the whole image.
+ * overlap are independent tasks (um_parallel_for: parallel when the detector is called alone,
+ * serial inside um_analyze_*, where the detectors themselves share the cores); only the votes
+ * (one int8 per pixel) are kept for the whole image.
  * The region growing is a single raster scan with union-find that yields exactly the
  * components of the paper's region growing (see scan_pixel). */
 #include <math.h>
@@ -210,7 +212,8 @@ static void mark_constant_windows(struct band_scratch *s, int width, int wy)
 }
 
 /* Step 3, first half: for pixel t+7, the best of the 8 windows starting at t..t+7 of this
- * window row. Padding lanes hold zeros, which never win (a best of 0 gives no vote). */
+ * window row. Only the width - 7 real windows are compared; the padding lanes past them are
+ * never read (the last 7 columns are filled in by the caller). */
 static void horizontal_best(struct band_scratch *s, int width, int wy)
 {
     size_t n = (size_t)width - 7, off = (size_t)(wy % 8) * s->lanes;
@@ -316,7 +319,7 @@ static void vote_band(void *ctx, int band)
     band_scratch_free(&s);
 }
 
-/* The vote map of a luminance plane (at least 8x8) and the votes per grid. 0, or -1 when out
+/* The vote map of a luminance plane (run() requires at least 16x16) and the votes per grid. 0, or -1 when out
  * of memory. */
 static int compute_votes(const um_image *luma, int8_t *votes, long grid_votes[GRIDS])
 {
