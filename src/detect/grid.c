@@ -212,8 +212,9 @@ static void mark_constant_windows(struct band_scratch *s, int width, int wy)
 }
 
 /* Step 3, first half: for pixel t+7, the best of the 8 windows starting at t..t+7 of this
- * window row. Only the width - 7 real windows are compared; the padding lanes past them are
- * never read (the last 7 columns are filled in by the caller). */
+ * window row. Near the right edge the comparison runs into the padding lanes past the
+ * width - 7 real windows; that only touches the last 7 columns, which the caller then marks as
+ * not voting. */
 static void horizontal_best(struct band_scratch *s, int width, int wy)
 {
     size_t n = (size_t)width - 7, off = (size_t)(wy % 8) * s->lanes;
