@@ -507,7 +507,7 @@ static void describe(struct um_evidence *ev, const struct dq_frequency *f, int n
     if (q > 0 && fit < 0.15)
         um_evidence_add_finding(ev, "the earlier compression matches IJG quality about %d", q);
     if (suspicious >= 0.005)
-        um_evidence_add_finding(ev,
+        um_evidence_add_headline(ev,
                                 "%.1f%% of the image lacks the double-compression pattern the "
                                 "rest shows: it was likely pasted in or re-rendered",
                                 100.0 * suspicious);
