@@ -214,11 +214,16 @@ um_error um_read_file(const char *path, uint64_t max_bytes, uint8_t **data, size
     if (!fp)
         return um_fail(err, errlen, UM_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fileno(fp), &st) != 0) {
+        int saved = errno;
+        fclose(fp);
+        return um_fail(err, errlen, UM_ERR_IO, "cannot read %s: %s", path, strerror(saved));
+    }
+    if (S_ISDIR(st.st_mode)) {
         fclose(fp);
         return um_fail(err, errlen, UM_ERR_IO, "cannot read %s: it is a directory", path);
     }
-    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
         fclose(fp);
         return um_fail(err, errlen, UM_ERR_LIMIT,
                        "%s is %llu bytes; the limit is %llu bytes (use --max-bytes)", path,
