@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/parallel.h"
+#include "core/regions.h"
 #include "core/stats.h"
 #include "detect/detector.h"
 
@@ -396,70 +397,9 @@ static void block_scores(const float *bag, int w, int h, int ox, int oy, int cw,
 /* The largest 8-connected set of cells with a smoothed z-score above `level`: its size in cells
  * and bounding box. A pasted piece makes one compact cluster; on a clean image abnormal blocks
  * are scattered (texture, edges). */
-struct cluster {
-    long cells;
-    int x0, y0, x1, y1;
-    double mean_z;
-};
-
 enum { CLUSTER_MIN_CELLS = 24, CLUSTER_FULL_CELLS = 96, BORDER_CELLS = 2 };
-
 /* Blocks within BORDER_CELLS of the image edge see repeated edge pixels in the 33-pixel
  * windows; they are mapped but kept out of the clusters. */
-static int border_cell(size_t k, int cw, int ch)
-{
-    int x = (int)(k % (size_t)cw), y = (int)(k / (size_t)cw);
-    return x < BORDER_CELLS || y < BORDER_CELLS || x >= cw - BORDER_CELLS ||
-           y >= ch - BORDER_CELLS;
-}
-
-static int largest_cluster(const float *z, int cw, int ch, float level, struct cluster *best)
-{
-    size_t n = (size_t)cw * ch;
-    uint8_t *seen = calloc(n, 1);
-    int32_t *stack = malloc(n * sizeof(int32_t));
-    if (!seen || !stack) {
-        free(seen);
-        free(stack);
-        return -1;
-    }
-    memset(best, 0, sizeof *best);
-    for (size_t seed = 0; seed < n; seed++) {
-        if (seen[seed] || z[seed] <= level || border_cell(seed, cw, ch))
-            continue;
-        struct cluster c = {0, cw, ch, -1, -1, 0};
-        size_t top = 0;
-        stack[top++] = (int32_t)seed;
-        seen[seed] = 1;
-        while (top > 0) {
-            int32_t k = stack[--top];
-            int x = k % cw, y = k / cw;
-            c.cells++;
-            c.mean_z += z[k];
-            c.x0 = x < c.x0 ? x : c.x0;
-            c.y0 = y < c.y0 ? y : c.y0;
-            c.x1 = x > c.x1 ? x : c.x1;
-            c.y1 = y > c.y1 ? y : c.y1;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
-                    int xx = x + dx, yy = y + dy;
-                    if (xx < 0 || yy < 0 || xx >= cw || yy >= ch)
-                        continue;
-                    size_t kk = (size_t)yy * cw + xx;
-                    if (!seen[kk] && z[kk] > level && !border_cell(kk, cw, ch)) {
-                        seen[kk] = 1;
-                        stack[top++] = (int32_t)kk;
-                    }
-                }
-        }
-        c.mean_z /= (double)c.cells;
-        if (c.cells > best->cells)
-            *best = c;
-    }
-    free(seen);
-    free(stack);
-    return 0;
-}
 
 static const float CLUSTER_LEVEL = 2.5f; /* smoothed z; map value 0.5 */
 
@@ -508,8 +448,8 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     /* A pasted piece spans several blocks: average the z-scores over 3x3 blocks. */
     um_box_filter(z, cw, ch, 1, smooth);
     float *map = um_evidence_alloc_map(ev, cw, ch, BLOCK);
-    struct cluster c;
-    if (!map || largest_cluster(smooth, cw, ch, CLUSTER_LEVEL, &c) != 0)
+    struct um_region c;
+    if (!map || um_largest_region(smooth, cw, ch, CLUSTER_LEVEL, BORDER_CELLS, &c) != 0)
         goto done;
     /* Blocks start at (ox, oy); map cells at (0, 0). Each cell takes the block holding its
      * centre pixel, so the map stays aligned with the image. */
@@ -539,7 +479,7 @@ static um_error run(const struct um_input *in, struct um_evidence *ev)
     json_object_set_new(jc, "w", json_integer(c.cells ? (c.x1 - c.x0 + 1) * BLOCK : 0));
     json_object_set_new(jc, "h", json_integer(c.cells ? (c.y1 - c.y0 + 1) * BLOCK : 0));
     json_object_set_new(jc, "blocks", json_integer(c.cells));
-    json_object_set_new(jc, "mean_z", um_json_number(c.mean_z));
+    json_object_set_new(jc, "mean_z", um_json_number(c.mean));
     json_object_set_new(d, "largest_cluster", jc);
     ev->details = d;
     um_evidence_add_finding(ev, "JPEG blocking is visible on a grid at (%d,%d).", ox, oy);
