@@ -13,29 +13,6 @@ static void run_on_pixels(const um_image *rgb, struct um_evidence *ev)
     CHECK(synth_run_detector(&um_detector_blk, &d, ev, NULL) == UM_OK);
 }
 
-static um_image *synth_jpeg_pixels(int w, int h, unsigned seed, int q)
-{
-    um_image *src = synth_photo(w, h, seed);
-    um_decoded d = {0};
-    CHECK(synth_jpeg_roundtrip(src, q, NULL, NULL, &d) == UM_OK);
-    um_image *out = d.rgb;
-    d.rgb = NULL;
-    um_decoded_clear(&d);
-    um_image_free(src);
-    return out;
-}
-
-static double map_mean(const struct um_evidence *ev, int w, int h, int x0, int y0, int rw, int rh,
-                       int inside)
-{
-    float *full = malloc(sizeof(float) * (size_t)w * h);
-    um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, w, h, full);
-    double m = inside ? synth_mean_in_rect(full, w, x0, y0, rw, rh)
-                      : synth_mean_outside_rect(full, w, h, x0, y0, rw, rh);
-    free(full);
-    return m;
-}
-
 static int grid_of(const struct um_evidence *ev, const char *key)
 {
     return (int)json_integer_value(json_object_get(ev->details, key));
@@ -45,8 +22,8 @@ static int grid_of(const struct um_evidence *ev, const char *key)
 static void shifted_piece_stands_out(void)
 {
     for (unsigned seed = 1; seed <= 2; seed++) {
-        um_image *host = synth_jpeg_pixels(512, 384, 10 + seed, 80);
-        um_image *donor = synth_jpeg_pixels(400, 300, 20 + seed, 80);
+        um_image *host = synth_photo_jpeg_pixels(512, 384, 10 + seed, 80);
+        um_image *donor = synth_photo_jpeg_pixels(400, 300, 20 + seed, 80);
         um_image *shifted = synth_crop(donor, 4, 4, 300, 200);
         const int px = 200, py = 120, side = 128;
         synth_paste(host, shifted, 40, 30, side, side, px, py);
@@ -55,8 +32,8 @@ static void shifted_piece_stands_out(void)
         CHECK(ev.applicable);
         CHECK(ev.map != NULL && ev.map_step == 8);
         if (ev.map) {
-            double in = map_mean(&ev, host->width, host->height, px, py, side, side, 1);
-            double out = map_mean(&ev, host->width, host->height, px, py, side, side, 0);
+            double in = synth_evidence_mean(&ev, host->width, host->height, px, py, side, side, 1);
+            double out = synth_evidence_mean(&ev, host->width, host->height, px, py, side, side, 0);
             CHECK_MSG(in > 0.5 && out < 0.15 && in > 4 * out, "seed %u: in %.3f out %.3f",
                       seed, in, out);
         }
@@ -80,7 +57,7 @@ static void shifted_piece_stands_out(void)
 static void single_compression_is_quiet(void)
 {
     for (unsigned seed = 1; seed <= 3; seed++) {
-        um_image *jpeg = synth_jpeg_pixels(512, 384, 10 + seed, 80);
+        um_image *jpeg = synth_photo_jpeg_pixels(512, 384, 10 + seed, 80);
         um_image *cropped = synth_crop(jpeg, 3, 5, 480, 360);
         const um_image *cases[2] = {jpeg, cropped};
         for (int k = 0; k < 2; k++) {
@@ -89,7 +66,7 @@ static void single_compression_is_quiet(void)
             CHECK(ev.applicable);
             CHECK_MSG(ev.score < 0.2, "seed %u case %d: score %.3f", seed, k, ev.score);
             if (ev.map) {
-                double mean = map_mean(&ev, cases[k]->width, cases[k]->height, 0, 0, 0, 0, 0);
+                double mean = synth_evidence_mean(&ev, cases[k]->width, cases[k]->height, 0, 0, 0, 0, 0);
                 CHECK_MSG(mean < 0.1, "seed %u case %d: mean %.3f", seed, k, mean);
             }
             if (ev.details && k == 1)

@@ -14,26 +14,6 @@ static void run_on_pixels(const um_image *rgb, struct um_evidence *ev)
     CHECK(synth_run_detector(&um_detector_grid, &d, ev, NULL) == UM_OK);
 }
 
-/* Decoded pixels of rgb saved as JPEG at quality q. */
-static um_image *jpeg_pixels(const um_image *rgb, int q)
-{
-    um_decoded d = {0};
-    CHECK(synth_jpeg_roundtrip(rgb, q, NULL, NULL, &d) == UM_OK);
-    um_image *out = d.rgb;
-    d.rgb = NULL;
-    um_decoded_clear(&d);
-    return out;
-}
-
-/* Decoded pixels of a synthetic photo saved as JPEG at quality q. */
-static um_image *synth_jpeg_pixels(int w, int h, unsigned seed, int q)
-{
-    um_image *src = synth_photo(w, h, seed);
-    um_image *out = jpeg_pixels(src, q);
-    um_image_free(src);
-    return out;
-}
-
 static int main_grid(const struct um_evidence *ev, int *gx, int *gy)
 {
     json_t *m = ev->details ? json_object_get(ev->details, "main_grid") : NULL;
@@ -49,23 +29,12 @@ static size_t region_count(const struct um_evidence *ev)
     return ev->details ? json_array_size(json_object_get(ev->details, "regions")) : 0;
 }
 
-static double map_mean(const struct um_evidence *ev, int w, int h, int x0, int y0, int rw, int rh,
-                       int inside)
-{
-    float *full = malloc(sizeof(float) * (size_t)w * h);
-    um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, w, h, full);
-    double m = inside ? synth_mean_in_rect(full, w, x0, y0, rw, rh)
-                      : synth_mean_outside_rect(full, w, h, x0, y0, rw, rh);
-    free(full);
-    return m;
-}
-
 /* A 128x128 piece of another JPEG, cropped by (3,5) before pasting, keeps its shifted grid. */
 static void pasted_piece_has_its_own_grid(void)
 {
-    um_image *host = synth_jpeg_pixels(512, 384, 11, 80);
+    um_image *host = synth_photo_jpeg_pixels(512, 384, 11, 80);
     um_image *donor_src = synth_photo(400, 300, 29);
-    um_image *donor = jpeg_pixels(donor_src, 80);
+    um_image *donor = synth_jpeg_pixels(donor_src, 80);
     um_image *shifted = synth_crop(donor, 3, 5, 300, 200);
     const int px = 200, py = 120, side = 128;
     synth_paste(host, shifted, 40, 30, side, side, px, py);
@@ -96,8 +65,8 @@ static void pasted_piece_has_its_own_grid(void)
     }
     CHECK(ev.map != NULL && ev.map_step == 8);
     if (ev.map) {
-        double in = map_mean(&ev, host->width, host->height, px, py, side, side, 1);
-        double out = map_mean(&ev, host->width, host->height, px, py, side, side, 0);
+        double in = synth_evidence_mean(&ev, host->width, host->height, px, py, side, side, 1);
+        double out = synth_evidence_mean(&ev, host->width, host->height, px, py, side, side, 0);
         CHECK_MSG(in > 0.5 && out < 0.02, "map in %.3f out %.3f", in, out);
     }
     CHECK(ev.score >= 0.5);
@@ -112,7 +81,7 @@ static void pasted_piece_has_its_own_grid(void)
 static void crop_moves_the_main_grid(void)
 {
     um_image *src = synth_photo(520, 400, 5);
-    um_image *jpeg = jpeg_pixels(src, 80);
+    um_image *jpeg = synth_jpeg_pixels(src, 80);
     um_image *cropped = synth_crop(jpeg, 2, 6, 500, 380);
     struct um_evidence ev;
     run_on_pixels(cropped, &ev);
@@ -144,7 +113,7 @@ static void never_compressed_is_not_applicable(void)
 static void single_compression_is_clean(void)
 {
     um_image *src = synth_photo(512, 384, 3);
-    um_image *jpeg = jpeg_pixels(src, 80);
+    um_image *jpeg = synth_jpeg_pixels(src, 80);
     struct um_evidence ev;
     run_on_pixels(jpeg, &ev);
     CHECK(ev.applicable);
@@ -156,7 +125,7 @@ static void single_compression_is_clean(void)
     CHECK(main && json_real_value(json_object_get(main, "log10_nfa")) < -100);
     CHECK(ev.score == 0);
     if (ev.map)
-        CHECK(map_mean(&ev, jpeg->width, jpeg->height, 0, 0, 0, 0, 0) == 0);
+        CHECK(synth_evidence_mean(&ev, jpeg->width, jpeg->height, 0, 0, 0, 0, 0) == 0);
     um_evidence_clear(&ev);
     um_image_free(src);
     um_image_free(jpeg);
@@ -176,7 +145,7 @@ static void degenerate_inputs(void)
     CHECK(!ev.applicable);
     um_evidence_clear(&ev);
     um_image_free(flat);
-    um_image *thin = synth_jpeg_pixels(300, 17, 2, 80);
+    um_image *thin = synth_photo_jpeg_pixels(300, 17, 2, 80);
     run_on_pixels(thin, &ev); /* one band row of votes: must not crash; any verdict is fine */
     um_evidence_clear(&ev);
     um_image_free(thin);

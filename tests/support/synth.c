@@ -177,3 +177,39 @@ um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
     um_image_free(luma);
     return e;
 }
+
+um_image *synth_jpeg_pixels(const um_image *rgb, int q)
+{
+    um_decoded d = {0};
+    if (synth_jpeg_roundtrip(rgb, q, NULL, NULL, &d) != UM_OK) {
+        fprintf(stderr, "synth_jpeg_pixels: encoding failed\n");
+        abort();
+    }
+    um_image *out = d.rgb;
+    d.rgb = NULL;
+    um_decoded_clear(&d);
+    return out;
+}
+
+double synth_evidence_mean(const struct um_evidence *ev, int w, int h, int x0, int y0, int rw,
+                           int rh, int inside)
+{
+    float *full = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    if (!full)
+        abort();
+    um_map_upsample(ev->map, ev->map_w, ev->map_h, ev->map_step, w, h, full);
+    double m = inside ? synth_mean_in_rect(full, w, x0, y0, rw, rh)
+                      : synth_mean_outside_rect(full, w, h, x0, y0, rw, rh);
+    free(full);
+    return m;
+}
+
+um_image *synth_photo_jpeg_pixels(int w, int h, unsigned seed, int q)
+{
+    um_image *src = synth_photo(w, h, seed);
+    if (!src)
+        abort();
+    um_image *out = synth_jpeg_pixels(src, q);
+    um_image_free(src);
+    return out;
+}

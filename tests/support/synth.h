@@ -17,6 +17,11 @@ um_image *synth_photo(int width, int height, unsigned seed);
 um_error synth_jpeg_roundtrip(const um_image *rgb, int quality, uint8_t **bytes, size_t *size,
                               um_decoded *decoded);
 
+/* The decoded pixels of rgb saved as JPEG at quality q (the caller frees them). */
+um_image *synth_jpeg_pixels(const um_image *rgb, int q);
+/* The same for a synth_photo(w, h, seed). */
+um_image *synth_photo_jpeg_pixels(int w, int h, unsigned seed, int q);
+
 /* Copy a w x h rectangle from src at (sx, sy) into dst at (dx, dy) (all channels). */
 void synth_paste(um_image *dst, const um_image *src, int sx, int sy, int w, int h, int dx,
                  int dy);
@@ -37,6 +42,11 @@ struct um_evidence;
  * the map upsampled to the image's size (malloc'ed; NULL when the detector drew none). */
 um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
                             struct um_evidence *ev, float **full);
+
+/* Mean of a detector's map (at its own resolution) over the image's w x h pixels inside the
+ * rectangle (x0, y0, rw, rh) when inside != 0, else outside it. */
+double synth_evidence_mean(const struct um_evidence *ev, int w, int h, int x0, int y0, int rw,
+                           int rh, int inside);
 
 /* Mean of a full-size map inside / outside the rectangle (x0, y0, w, h). */
 double synth_mean_in_rect(const float *map, int width, int x0, int y0, int w, int h);
