@@ -203,6 +203,12 @@ static um_error ela_run(const struct um_input *in, struct um_evidence *ev)
         um_evidence_not_applicable(ev, "the image is too small for error level analysis");
         return UM_OK;
     }
+    if (um_textured_blocks(in->luma) < ELA_MIN_BLOCKS) {
+        um_evidence_not_applicable(ev, "the image is flat or saturated: fewer than %d textured "
+                                       "8x8 blocks for a recompression to act on",
+                                   ELA_MIN_BLOCKS);
+        return UM_OK;
+    }
     int quality = ELA_DEFAULT_QUALITY, previous = -1;
     double fit = 0, lattice_ratio = 1;
     const uint16_t *qt;

@@ -336,6 +336,12 @@ static um_error ghost_run(const struct um_input *in, struct um_evidence *ev)
         um_evidence_not_applicable(ev, "the image is too small for JPEG ghosts");
         return UM_OK;
     }
+    if (um_textured_blocks(in->luma) < GHOST_MIN_BLOCKS) {
+        um_evidence_not_applicable(ev, "the image is flat or saturated: fewer than %d textured "
+                                       "8x8 blocks for a recompression to act on",
+                                   GHOST_MIN_BLOCKS);
+        return UM_OK;
+    }
     struct ghost_source src = {NULL, NULL, in->luma->data, in->luma->width, in->luma->height};
     const char *why;
     if (dec->jpeg)

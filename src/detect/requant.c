@@ -82,6 +82,28 @@ int um_block_dequantized(const um_jpeg_component *comp, const uint16_t qtable[64
     return n;
 }
 
+long um_textured_blocks(const um_image *luma)
+{
+    int bw = luma->width / 8, bh = luma->height / 8;
+    long count = 0;
+    for (int by = 0; by < bh; by++)
+        for (int bx = 0; bx < bw; bx++) {
+            double s = 0, s2 = 0;
+            int clipped = 0;
+            for (int y = 0; y < 8; y++) {
+                const float *row = luma->data + (size_t)(8 * by + y) * luma->width + 8 * bx;
+                for (int x = 0; x < 8; x++) {
+                    s += row[x];
+                    s2 += (double)row[x] * row[x];
+                    clipped += row[x] <= 0.5f || row[x] >= 254.5f;
+                }
+            }
+            double var = s2 / 64 - (s / 64) * (s / 64);
+            count += var >= 1.0 && clipped <= 32;
+        }
+    return count;
+}
+
 const um_jpeg_component *um_jpeg_luma(const um_decoded *d, int map_w, int map_h,
                                       const uint16_t **qtable, const char **why)
 {

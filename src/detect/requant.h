@@ -54,4 +54,10 @@ int um_block_dequantized(const um_jpeg_component *comp, const uint16_t qtable[64
 const um_jpeg_component *um_jpeg_luma(const um_decoded *d, int map_w, int map_h,
                                       const uint16_t **qtable, const char **why);
 
+/* Full 8x8 luminance blocks (JPEG grid) that carry texture a recompression can act on: a
+ * standard deviation of at least 1 grey level and at most half of the pixels clipped at 0 or
+ * 255. Flat, black, white or saturated images have few or none: the recompression detectors
+ * then have nothing to judge and say so instead of reporting "no evidence". */
+long um_textured_blocks(const um_image *luma);
+
 #endif
