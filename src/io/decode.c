@@ -75,6 +75,26 @@ um_image *um_alloc_rgb(int width, int height, char *err, size_t errlen)
     return img;
 }
 
+void um_store_row(um_image *img, int y, const uint8_t *row, const struct um_row_layout *layout)
+{
+    size_t w = (size_t)img->width, plane = w * (size_t)img->height;
+    float scale = 255.0f / (float)((1 << layout->bits) - 1);
+    float *out = img->data + (size_t)y * w;
+    int gray = layout->channels < 3;
+    for (size_t x = 0; x < w; x++)
+        for (int c = 0; c < 3; c++) {
+            size_t s = x * (size_t)layout->channels + (size_t)(gray ? 0 : c);
+            float v;
+            if (!layout->two_bytes)
+                v = row[s];
+            else if (layout->big_endian)
+                v = (float)(row[2 * s] << 8 | row[2 * s + 1]);
+            else
+                v = (float)(row[2 * s] | row[2 * s + 1] << 8);
+            out[(size_t)c * plane + x] = v * scale;
+        }
+}
+
 /* ---- sniffing ---- */
 
 static int starts_with(const uint8_t *data, size_t size, const void *magic, size_t n)

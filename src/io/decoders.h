@@ -29,6 +29,17 @@ um_error um_fail(char *err, size_t errlen, um_error code, const char *fmt, ...)
 um_error um_check_size(uint64_t width, uint64_t height, const um_limits *limits,
                        const char *format_label, char *err, size_t errlen);
 
+/* How a decoder library lays out one row of samples. */
+struct um_row_layout {
+    int channels;      /* 1 gray (replicated to RGB), 3 RGB, 4 RGBA (alpha ignored) */
+    int two_bytes;     /* 16-bit containers */
+    int big_endian;    /* byte order of two-byte samples (PNG: big, libheif: little) */
+    int bits;          /* significant bits per sample, 8..16: scaled to 0..255 */
+};
+
+/* Store interleaved row y into the planar 0..255 image. */
+void um_store_row(um_image *img, int y, const uint8_t *row, const struct um_row_layout *layout);
+
 /* A new 3-channel image of the checked size, or NULL with UM_ERR_NOMEM written to err. */
 um_image *um_alloc_rgb(int width, int height, char *err, size_t errlen);
 

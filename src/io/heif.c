@@ -26,23 +26,6 @@ static um_error heif_failure(struct heif_error he, um_format f, char *err, size_
                    he.message ? he.message : "the file does not decode");
 }
 
-/* px: interleaved RGB, two bytes (little-endian) per sample when two_bytes, of which `range`
- * bits are used (8..16). */
-static void store_rgb(const uint8_t *px, size_t stride, int two_bytes, int range, um_image *img)
-{
-    size_t w = (size_t)img->width, plane = w * (size_t)img->height;
-    float scale = 255.0f / (float)((1 << range) - 1);
-    for (int y = 0; y < img->height; y++) {
-        const uint8_t *row = px + (size_t)y * stride;
-        for (size_t x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++) {
-                size_t s = x * 3 + (size_t)c;
-                float v = two_bytes ? (float)(row[2 * s] | row[2 * s + 1] << 8) : row[s];
-                img->data[(size_t)c * plane + (size_t)y * w + x] = v * scale;
-            }
-    }
-}
-
 /* ---- derivation graph check (ISO/IEC 14496-12 8.11.12 'iref', 23008-12 6.6 derived images) --
  * libheif 1.15 follows 'dimg' references recursively without looking for cycles: a grid that
  * names itself as a tile recurses until the stack (or, threaded, the process) dies. Before
@@ -275,8 +258,13 @@ static um_error decode_primary(struct heif_image_handle *h, um_format f, um_deco
                     "corrupt %s: the decoded image does not match its header", label(f));
     else if ((out->rgb = um_alloc_rgb(w, hh, err, errlen)) == NULL)
         e = UM_ERR_NOMEM;
-    else
-        store_rgb(px, (size_t)stride, bits > 8, range, out->rgb);
+    else {
+        /* Interleaved RGB; two bytes (little-endian) per sample above 8 bits, of which
+         * `range` are used. */
+        struct um_row_layout layout = {3, bits > 8, 0, range};
+        for (int y = 0; y < hh; y++)
+            um_store_row(out->rgb, y, px + (size_t)y * (size_t)stride, &layout);
+    }
     out->bit_depth = bits > 8 ? 16 : 8;
     heif_image_release(img);
     return e;

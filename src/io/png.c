@@ -71,21 +71,6 @@ static void set_transforms(png_structp png, png_infop info, um_decoded *out)
     png_read_update_info(png, info);
 }
 
-static void store_pixels(const struct png_reader *r, int channels, int depth16, um_image *img)
-{
-    size_t w = (size_t)img->width, plane = w * (size_t)img->height;
-    float scale = depth16 ? 255.0f / 65535.0f : 1.0f;
-    for (int y = 0; y < img->height; y++) {
-        const uint8_t *row = r->rows[y];
-        for (size_t x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++) {
-                size_t s = x * (size_t)channels + (size_t)(channels == 1 ? 0 : c);
-                float v = depth16 ? (float)(row[2 * s] << 8 | row[2 * s + 1]) : (float)row[s];
-                img->data[(size_t)c * plane + (size_t)y * w + x] = v * scale;
-            }
-    }
-}
-
 /* IHDR is the first chunk at a fixed place (PNG spec 5.2, 11.2.2): read its size ourselves so
  * an oversized image gets the limit message before libpng's own (second) guard trips. */
 static um_error check_ihdr(const uint8_t *data, size_t size, const um_limits *limits, char *err,
@@ -128,7 +113,9 @@ static um_error run(struct png_reader *r, const um_limits *limits, um_decoded *o
     for (png_uint_32 y = 0; y < h; y++)
         r->rows[y] = r->pixels + (size_t)y * rowbytes;
     png_read_image(r->png, r->rows);
-    store_pixels(r, channels, depth16, out->rgb);
+    struct um_row_layout layout = {channels, depth16, 1, depth16 ? 16 : 8};
+    for (int y = 0; y < out->rgb->height; y++)
+        um_store_row(out->rgb, y, r->rows[y], &layout);
     return UM_OK;
 }
 

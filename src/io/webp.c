@@ -11,15 +11,10 @@
 
 static void store_interleaved(const uint8_t *px, int channels, size_t stride, um_image *img)
 {
-    size_t w = (size_t)img->width, plane = w * (size_t)img->height;
-    for (int y = 0; y < img->height; y++) {
-        const uint8_t *row = px + (size_t)y * stride;
-        for (size_t x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++)
-                img->data[(size_t)c * plane + (size_t)y * w + x] = row[x * (size_t)channels + (size_t)c];
-    }
+    struct um_row_layout layout = {channels, 0, 0, 8};
+    for (int y = 0; y < img->height; y++)
+        um_store_row(img, y, px + (size_t)y * stride, &layout);
 }
-
 static um_error decode_still(const uint8_t *data, size_t size, um_decoded *out, char *err,
                              size_t errlen)
 {
