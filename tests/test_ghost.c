@@ -105,22 +105,9 @@ static void single_compression_quiet(void)
     um_image_free(photo);
 }
 
-/* Black, white and clipped images carry no texture for a recompression to act on: not
- * applicable (with a reason), never "no evidence". */
 static void flat_or_saturated_is_not_applicable(void)
 {
-    for (int level = 0; level < 3; level++) {
-        um_image *img = um_image_new(128, 96, 3);
-        for (size_t k = 0; k < (size_t)128 * 96 * 3; k++)
-            img->data[k] = level == 0 ? 0.0f : level == 1 ? 255.0f : (k % 7 ? 255.0f : 250.0f);
-        um_decoded d = synth_as_lossless(img);
-        struct um_evidence ev;
-        CHECK(run_ghost(&d, &ev, NULL) == UM_OK);
-        CHECK_MSG(!ev.applicable && strstr(ev.reason, "flat or saturated"), "level %d: %s",
-                  level, ev.reason);
-        um_evidence_clear(&ev);
-        um_image_free(img);
-    }
+    synth_check_flat_not_applicable(&um_detector_ghost);
 }
 
 static const struct um_test_case cases[] = {

@@ -59,21 +59,6 @@ double um_median(const float *values, size_t n)
     return um_quantile(values, n, 0.5);
 }
 
-void um_mean_std(const float *values, size_t n, double *mean, double *std)
-{
-    double s = 0, s2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        s += values[i];
-        s2 += (double)values[i] * values[i];
-    }
-    double m = n ? s / (double)n : 0.0;
-    double var = n ? s2 / (double)n - m * m : 0.0;
-    if (mean)
-        *mean = m;
-    if (std)
-        *std = var > 0 ? sqrt(var) : 0.0;
-}
-
 struct scored {
     float score;
     unsigned char label;

@@ -8,7 +8,6 @@
  * Returns 0 for n == 0. */
 double um_quantile(const float *values, size_t n, double q);
 double um_median(const float *values, size_t n);
-void um_mean_std(const float *values, size_t n, double *mean, double *std);
 
 /* Area under the ROC curve of scores for positives (label 1) vs negatives (label 0), ties
  * counted as half (Mann-Whitney). Returns -1 when one class is empty. O(n log n). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "detect/detector.h"
 #include "io/limits.h"
 
@@ -212,4 +213,22 @@ um_image *synth_photo_jpeg_pixels(int w, int h, unsigned seed, int q)
     um_image *out = synth_jpeg_pixels(src, q);
     um_image_free(src);
     return out;
+}
+
+void synth_check_flat_not_applicable(const struct um_detector *det)
+{
+    for (int level = 0; level < 3; level++) {
+        um_image *img = um_image_new(128, 96, 3);
+        if (!img)
+            abort();
+        for (size_t k = 0; k < (size_t)128 * 96 * 3; k++)
+            img->data[k] = level == 0 ? 0.0f : level == 1 ? 255.0f : (k % 7 ? 255.0f : 250.0f);
+        um_decoded d = synth_as_lossless(img);
+        struct um_evidence ev;
+        CHECK(synth_run_detector(det, &d, &ev, NULL) == UM_OK);
+        CHECK_MSG(!ev.applicable && strstr(ev.reason, "flat or saturated"), "%s, level %d: %s",
+                  det->name, level, ev.reason);
+        um_evidence_clear(&ev);
+        um_image_free(img);
+    }
 }

@@ -43,6 +43,10 @@ struct um_evidence;
 um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
                             struct um_evidence *ev, float **full);
 
+/* Black, white and clipped images carry no texture for a recompression to act on: CHECKs that
+ * the detector says "not applicable" with a reason naming that, never "no evidence". */
+void synth_check_flat_not_applicable(const struct um_detector *det);
+
 /* Mean of a detector's map (at its own resolution) over the image's w x h pixels inside the
  * rectangle (x0, y0, rw, rh) when inside != 0, else outside it. */
 double synth_evidence_mean(const struct um_evidence *ev, int w, int h, int x0, int y0, int rw,
