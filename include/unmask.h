@@ -52,6 +52,12 @@ typedef struct um_options {
     uint32_t max_dimension; /* largest width or height, default 65 500 */
     int threads;            /* worker threads; 0 = one per online core */
     const char *detectors;  /* comma-separated detector names to run; NULL = all */
+    const char *trust_anchors; /* PEM file of CA certificates trusted to sign Content
+                                  Credentials (C2PA); NULL = none: signers are then reported
+                                  as untrusted (never as invalid) */
+    int provenance_only;    /* 1: read provenance only (C2PA, EXIF, XMP, IPTC, generator traces,
+                               watermark) without running the detectors: what `unmask
+                               provenance` does; pixels are decoded only where a step needs them */
 } um_options;
 
 void um_options_init(um_options *opt);
@@ -88,6 +94,11 @@ char *um_result_json(const um_result *r);
 /* A short readable summary for a person, several lines, ending in a newline. free() it. */
 char *um_result_text(const um_result *r);
 
+/* The provenance report alone (what `unmask provenance` prints): one line of JSON with file,
+ * sha256, format and the full "provenance" object, or a readable summary. free() it. */
+char *um_result_provenance_json(const um_result *r);
+char *um_result_provenance_text(const um_result *r);
+
 /* Write DIR/<stem>.<detector>.png for each applicable detector and DIR/<stem>.fused.png, 8-bit
  * grayscale at the input's exact size, 255 = strongest evidence. The paths written are recorded
  * in the result (the JSON "maps" object). Returns UM_OK or UM_ERR_IO with a message in err. */
@@ -106,7 +117,8 @@ int um_result_detector_score(const um_result *r, const char *detector, double *s
  * "not applicable" (see the JSON "reason"). */
 int um_result_detector_applicable(const um_result *r, const char *detector);
 
-/* Wall-clock milliseconds a stage took: "decode", "fuse", a detector's name, or "total". */
+/* Wall-clock milliseconds a stage took: "decode", "provenance", "fuse", a detector's name, or
+ * "total". */
 double um_result_timing_ms(const um_result *r, const char *stage);
 
 /* The registered detectors, in the order they run and are reported. */

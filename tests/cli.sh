@@ -66,5 +66,36 @@ check "standard input" test "$(jq -r .width "$WORK/stdin.json")" = 640
 "$UNMASK" analyze --help | grep -q -- "--maps"; check "analyze --help teaches the options" test $? -eq 0
 "$UNMASK" detectors | grep -q "Limits:"; check "detectors lists limits" test $? -eq 0
 
+# Provenance: Content Credentials the sample maker signed with a throw-away test key.
+AI=$WORK/in/c2pa-ai-generated.jpg EDITED=$WORK/in/c2pa-edited-after-signing.jpg
+"$UNMASK" provenance --json "$AI" > "$WORK/prov-ai.json"
+check "provenance exit 0 on a signed file" test $? -eq 0
+check "signed AI image: credentials valid" \
+  test "$(jq -r .provenance.c2pa.validation_state "$WORK/prov-ai.json")" = valid
+check "signed AI image: AI declared in the summary" \
+  test "$(jq -r .provenance.summary.ai "$WORK/prov-ai.json")" = ai-generated
+check "provenance record has no detectors" test "$(jq -r '.detectors // "none"' "$WORK/prov-ai.json")" = none
+"$UNMASK" analyze --json "$AI" "$EDITED" > "$WORK/prov-verdicts.jsonl"
+check "analyze: AI declaration makes the label" \
+  test "$(sed -n 1p "$WORK/prov-verdicts.jsonl" | jq -r .verdict.label)" = ai-generated
+check "analyze: bytes changed after signing are manipulated" \
+  test "$(sed -n 2p "$WORK/prov-verdicts.jsonl" | jq -r .verdict.label)" = manipulated
+check "analyze: the reason cites the failed hard binding" \
+  test "$(sed -n 2p "$WORK/prov-verdicts.jsonl" | jq -r '.verdict.reasons[0] | test("dataHash.mismatch")')" = true
+"$UNMASK" provenance --json "$WORK/in/clean.jpg" > "$WORK/prov-clean.json"
+check "unsigned file: no credentials, said in words" test "$(jq -r \
+  '.provenance.c2pa.present == false and (.provenance.summary.statements | length) > 0' "$WORK/prov-clean.json")" = true
+"$UNMASK" provenance "$AI" > "$WORK/prov.txt"
+check "readable provenance lists the status codes" grep -q "claimSignature.validated" "$WORK/prov.txt"
+"$UNMASK" provenance --json "$WORK/in/not-an-image.jpg" > "$WORK/prov-bad.json"
+check "provenance of a non-image: unsupported record, exit 1" \
+  test $? -eq 1 -a "$(jq -r .error.code "$WORK/prov-bad.json")" = unsupported-format
+"$UNMASK" provenance --trust-anchors "$WORK/no-such.pem" "$AI" > /dev/null 2>&1
+check "unreadable trust anchors are a usage error" test $? -eq 2
+"$UNMASK" provenance --maps "$WORK/maps" "$AI" > /dev/null 2>&1
+check "pixel options are refused by provenance" test $? -eq 2
+"$UNMASK" provenance --help | grep -q -- "--trust-anchors"
+check "provenance --help teaches the options" test $? -eq 0
+
 echo "$passed passed, $failed failed"
 test $failed -eq 0

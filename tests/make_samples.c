@@ -1,10 +1,16 @@
 /* um_make_samples DIR: writes the small test and demo images the project makes itself
  * (no outside data): a clean JPEG, spliced JPEGs with known ground truth, a PNG that hides a JPEG
- * history, and broken files. Each tampered image gets DIR/<name>.mask.png (255 = tampered). */
+ * history, JPEGs with Content Credentials signed by a throw-away test key (one declaring AI
+ * generation, one edited after signing), and broken files. Each tampered image gets
+ * DIR/<name>.mask.png (255 = tampered).
+ *
+ * um_make_samples --sign IN OUT [--ai]: embed test Content Credentials into the image IN (JPEG,
+ * PNG, WebP, HEIF/AVIF; --ai declares it AI-generated), for the speed benchmark. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "c2pa_sign.h"
 #include "report/png_write.h"
 #include "synth.h"
 
@@ -81,10 +87,73 @@ static um_image *splice(int w, int h, int q_first, unsigned seed, int px, int py
     return out;
 }
 
+/* Sign with a fresh test key (ES256; the certificate chains to a throw-away test CA, so the
+ * credentials validate as "valid", never "trusted"). */
+static um_error sign_bytes(const uint8_t *in, size_t n, const char *source_type, uint8_t **out,
+                           size_t *out_n)
+{
+    c2pa_signer *signer;
+    um_error e = c2pa_signer_create(C2PA_SIGN_ES256, &signer);
+    if (e != UM_OK)
+        return e;
+    struct c2pa_sign_opts opts = {.signer = signer, .digital_source_type = source_type,
+                                  .software_agent = "unmask sample generator"};
+    e = c2pa_sign_asset(in, n, um_sniff_format(in, n), &opts, out, out_n, NULL);
+    c2pa_signer_free(signer);
+    return e;
+}
+
+static int save_signed(const char *dir, const char *name, const um_image *img,
+                       const char *source_type, int flip_after_signing)
+{
+    uint8_t *jpeg, *signed_jpeg;
+    size_t n, signed_n;
+    if (um_encode_jpeg(img, 90, 0, &jpeg, &n) != UM_OK)
+        return -1;
+    um_error e = sign_bytes(jpeg, n, source_type, &signed_jpeg, &signed_n);
+    free(jpeg);
+    if (e != UM_OK)
+        return -1;
+    if (flip_after_signing) /* a byte of the entropy-coded data: the picture changes */
+        signed_jpeg[signed_n - 200] ^= 0x10;
+    int rc = save(dir, name, signed_jpeg, signed_n);
+    free(signed_jpeg);
+    return rc;
+}
+
+static int sign_file(const char *in_path, const char *out_path, int ai)
+{
+    uint8_t *data, *out;
+    size_t n, out_n;
+    char err[300];
+    if (um_read_file(in_path, 1ull << 30, &data, &n, err, sizeof err) != UM_OK) {
+        fprintf(stderr, "um_make_samples: %s\n", err);
+        return 1;
+    }
+    um_error e = sign_bytes(data, n, ai ? C2PA_DST_TRAINED : C2PA_DST_DIGITAL_CAPTURE, &out,
+                            &out_n);
+    free(data);
+    if (e != UM_OK) {
+        fprintf(stderr, "um_make_samples: cannot sign %s (%s)\n", in_path, um_error_name(e));
+        return 1;
+    }
+    FILE *f = fopen(out_path, "wb");
+    int rc = !f || fwrite(out, 1, out_n, f) != out_n;
+    if (f)
+        rc |= fclose(f) != 0;
+    free(out);
+    if (rc)
+        fprintf(stderr, "um_make_samples: cannot write %s\n", out_path);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 4 && strcmp(argv[1], "--sign") == 0)
+        return sign_file(argv[2], argv[3], argc == 5 && strcmp(argv[4], "--ai") == 0);
     if (argc != 2) {
-        fprintf(stderr, "usage: um_make_samples DIR\n");
+        fprintf(stderr, "usage: um_make_samples DIR\n"
+                        "       um_make_samples --sign IN OUT [--ai]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -107,6 +176,15 @@ int main(int argc, char **argv)
     synth_paste(hd.rgb, shifted, 96, 96, 160, 128, 96, 96);
     rc |= save_png(dir, "grid-paste.png", hd.rgb);
     rc |= save_mask(dir, "grid-paste.png.mask.png", 640, 480, 96, 96, 160, 128);
+
+    /* Content Credentials: an image its (test) signer declares AI-generated, and a signed
+     * camera-style image whose bytes were changed after signing. */
+    um_image *generated = synth_photo(512, 512, 31);
+    rc |= save_signed(dir, "c2pa-ai-generated.jpg", generated, C2PA_DST_TRAINED, 0);
+    um_image *captured = synth_photo(640, 480, 41);
+    rc |= save_signed(dir, "c2pa-edited-after-signing.jpg", captured, C2PA_DST_DIGITAL_CAPTURE, 1);
+    um_image_free(generated);
+    um_image_free(captured);
 
     /* Broken inputs: truncated JPEG, text with a .jpg name, empty file. */
     uint8_t *buf;

@@ -131,6 +131,56 @@ static void run_one(void *ctx, int i)
     run->ms = now_ms() - t0;
 }
 
+/* Provenance never needs the detectors, and the detectors never need it: it is examined
+ * whatever happened to the pixels (a GIF, a corrupt JPEG or a sidecar .c2pa still has
+ * metadata to report). */
+static um_error examine_provenance(um_result *r, const uint8_t *data, size_t size,
+                                   um_format format, const um_options *opt)
+{
+    double t0 = now_ms();
+    um_trust *trust = NULL;
+    char err[400];
+    if (opt->trust_anchors) {
+        um_error e = um_trust_load(opt->trust_anchors, &trust, err, sizeof err);
+        if (e != UM_OK) {
+            fail(r, e == UM_ERR_NOMEM ? e : UM_ERR_ARGUMENT, err);
+            return e;
+        }
+    }
+    um_prov_options po = {.trust = trust, .watermark = 1};
+    int have_pixels = !r->provenance_only && r->error == UM_OK;
+    um_error e = um_provenance_examine(data, size, format, have_pixels ? &r->decoded : NULL, &po,
+                                       &r->prov);
+    um_trust_free(trust);
+    r->prov_examined = e == UM_OK;
+    r->prov_ms = now_ms() - t0;
+    if (e != UM_OK)
+        fail(r, e, "out of memory while reading the provenance");
+    return e;
+}
+
+static void run_detectors(um_result *r, const um_options *opt)
+{
+    um_image *luma = um_image_luminance(r->decoded.rgb);
+    if (!luma) {
+        fail(r, UM_ERR_NOMEM, "out of memory while preparing the image");
+        return;
+    }
+    struct um_input in = {.decoded = &r->decoded, .luma = luma};
+    struct detector_job job = {.r = r, .in = &in, .only = opt->detectors};
+    atomic_init(&job.error, UM_OK);
+    um_parallel_for((int)r->nruns, run_one, &job, opt->threads);
+    um_image_free(luma);
+
+    double tf = now_ms();
+    um_error e = atomic_load(&job.error);
+    if (e == UM_OK)
+        e = um_fuse(r);
+    r->fuse_ms = now_ms() - tf;
+    if (e != UM_OK)
+        fail(r, e, "out of memory during the analysis");
+}
+
 um_result *um_analyze_buffer(const void *data, size_t size, const char *name,
                              const um_options *opt)
 {
@@ -144,39 +194,26 @@ um_result *um_analyze_buffer(const void *data, size_t size, const char *name,
     if (!r)
         return NULL;
     r->size_bytes = size;
+    r->provenance_only = opt->provenance_only;
     sha256_hex(data, size, r->sha256);
+    um_format format = um_sniff_format(data, size);
 
-    um_limits limits = {opt->max_bytes, opt->max_pixels, opt->max_dimension};
-    char err[400];
-    um_error e = um_decode(data, size, &limits, &r->decoded, err, sizeof err);
-    r->decode_ms = now_ms() - t0;
-    if (e != UM_OK) {
-        /* Still say what the bytes looked like ("gif", a corrupt "jpeg"). */
-        r->decoded.format = um_sniff_format(data, size);
-        fail(r, e, err);
-        r->total_ms = now_ms() - t0;
-        return r;
+    if (!r->provenance_only) {
+        um_limits limits = {opt->max_bytes, opt->max_pixels, opt->max_dimension};
+        char err[400];
+        um_error e = um_decode(data, size, &limits, &r->decoded, err, sizeof err);
+        if (e != UM_OK)
+            fail(r, e, err);
+        r->decode_ms = now_ms() - t0;
     }
-
-    um_image *luma = um_image_luminance(r->decoded.rgb);
-    if (!luma) {
-        fail(r, UM_ERR_NOMEM, "out of memory while preparing the image");
-        r->total_ms = now_ms() - t0;
-        return r;
-    }
-    struct um_input in = {.decoded = &r->decoded, .luma = luma};
-    struct detector_job job = {.r = r, .in = &in, .only = opt->detectors};
-    atomic_init(&job.error, UM_OK);
-    um_parallel_for((int)r->nruns, run_one, &job, opt->threads);
-    um_image_free(luma);
-
-    double tf = now_ms();
-    um_error e2 = atomic_load(&job.error);
-    if (e2 == UM_OK)
-        e2 = um_fuse(r);
-    r->fuse_ms = now_ms() - tf;
-    if (e2 != UM_OK)
-        fail(r, e2, "out of memory during the analysis");
+    /* Still say what the bytes looked like ("gif", a corrupt "jpeg"). */
+    r->decoded.format = format;
+    int decoded = !r->provenance_only && r->error == UM_OK;
+    if (examine_provenance(r, data, size, format, opt) == UM_OK && r->provenance_only &&
+        format == UM_FORMAT_UNKNOWN && !r->prov.facts.c2pa_present)
+        fail(r, UM_ERR_UNSUPPORTED, "not an image format unmask reads, nor a C2PA manifest store");
+    if (decoded && r->error == UM_OK)
+        run_detectors(r, opt);
     r->total_ms = now_ms() - t0;
     return r;
 }
@@ -217,6 +254,7 @@ void um_result_free(um_result *r)
     free(r->runs);
     free(r->fused);
     um_decoded_clear(&r->decoded);
+    um_provenance_clear(&r->prov);
     free(r->file);
     free(r);
 }
@@ -275,6 +313,8 @@ double um_result_timing_ms(const um_result *r, const char *stage)
 {
     if (strcmp(stage, "decode") == 0)
         return r->decode_ms;
+    if (strcmp(stage, "provenance") == 0)
+        return r->prov_ms;
     if (strcmp(stage, "fuse") == 0)
         return r->fuse_ms;
     if (strcmp(stage, "total") == 0)

@@ -5,6 +5,7 @@
 
 #include "detect/detector.h"
 #include "io/decode.h"
+#include "prov/provenance.h"
 #include "unmask.h"
 
 struct um_detector_run {
@@ -43,8 +44,11 @@ struct um_result {
     float *fused;             /* fused map: fused_w x fused_h cells of fused_step pixels */
     int fused_w, fused_h, fused_step;
     struct um_verdict verdict;
+    int provenance_only;      /* options.provenance_only: no detectors, no verdict */
+    int prov_examined;        /* prov holds a report */
+    um_provenance prov;
 
-    double decode_ms, fuse_ms, total_ms;
+    double decode_ms, prov_ms, fuse_ms, total_ms;
     size_t nmaps;
     struct um_written_map *maps;
 };

@@ -24,6 +24,8 @@ static void usage_main(FILE *f)
             "\n"
             "Commands:\n"
             "  analyze FILE...     look for traces of manipulation; readable summary or JSON Lines\n"
+            "  provenance FILE...  what the file says about its origin: Content Credentials (C2PA),\n"
+            "                      EXIF, XMP, IPTC, AI-generator traces, the SD watermark\n"
             "  detectors           list the detectors, what each looks for and its limits\n"
             "  bench DIR           accuracy and speed tables on a dataset with ground-truth masks\n"
             "  version             print the version\n"
@@ -32,6 +34,7 @@ static void usage_main(FILE *f)
             "  unmask analyze photo.jpg\n"
             "  unmask analyze --json --maps out/ *.jpg > results.jsonl\n"
             "  unmask analyze --json --detectors dq,grid photo.jpg | jq .verdict\n"
+            "  unmask provenance --trust-anchors c2pa-trust-list.pem photo.jpg\n"
             "  unmask bench ../shared/data/casia1\n"
             "\n"
             "'unmask COMMAND --help' explains each command.\n",
@@ -58,13 +61,48 @@ static void usage_analyze(FILE *f)
             "  --max-bytes N       refuse files larger than N bytes (default 536870912)\n"
             "  --max-dimension N   refuse images wider or taller than N pixels (default 65500)\n"
             "  --threads N         worker threads (default: one per core)\n"
+            "  --trust-anchors PEM CA certificates you trust to sign Content Credentials (C2PA);\n"
+            "                      without them every signer is reported as untrusted\n"
             "  -h, --help          this help\n"
             "\n"
-            "Labels: manipulated, likely-manipulated, no-evidence-found (which is NOT proof of\n"
-            "authenticity), inconclusive (the methods cannot judge this image).\n"
+            "Labels: manipulated, likely-manipulated, ai-generated, no-evidence-found (which is NOT\n"
+            "proof of authenticity), inconclusive (the methods cannot judge this image). The\n"
+            "provenance the file carries (see 'unmask provenance --help') is part of the verdict.\n"
             "\n"
             "Exit status: 0 every input analysed, 1 some input failed (its record says why),\n"
             "2 usage error.\n");
+}
+
+static void usage_provenance(FILE *f)
+{
+    fprintf(f,
+            "Usage: unmask provenance [OPTIONS] FILE...\n"
+            "\n"
+            "Reads what each file says about its own origin, without judging its pixels:\n"
+            "  - Content Credentials (C2PA) embedded in JPEG, PNG, WebP, HEIF/AVIF, TIFF, GIF or\n"
+            "    JPEG XL, or a sidecar .c2pa store: every manifest, its signer and time-stamp, what\n"
+            "    was done (actions, including AI use), the ingredients, and the validation with\n"
+            "    c2patool's status codes and one state: valid, invalid or trusted;\n"
+            "  - a remote manifest named in XMP (reported, never fetched) and credentials that were\n"
+            "    stripped from the file;\n"
+            "  - EXIF (camera, software, dates, GPS, the thumbnail compared with the image), XMP\n"
+            "    (edit history, IPTC DigitalSourceType), IPTC and Photoshop resources, the JPEG\n"
+            "    encoder's fingerprint;\n"
+            "  - AI-generator metadata (AUTOMATIC1111, ComfyUI, InvokeAI, NovelAI, ...) and the\n"
+            "    Stable Diffusion invisible watermark.\n"
+            "Absence of provenance is common (platforms strip it) and is never proof of anything.\n"
+            "\n"
+            "Options:\n"
+            "  --json              one JSON object per input (JSON Lines), with the full report\n"
+            "  --trust-anchors PEM CA certificates you trust to sign Content Credentials, e.g. the\n"
+            "                      C2PA trust list; without them signers are reported as untrusted\n"
+            "                      (signingCredential.untrusted), never as invalid\n"
+            "  --max-bytes N       refuse files larger than N bytes (default 536870912)\n"
+            "  -h, --help          this help\n"
+            "\n"
+            "An invalid manifest is a finding, not an error: its record says so and the exit\n"
+            "status stays 0. Exit status: 0 every input read, 1 some input failed (its record says\n"
+            "why), 2 usage error.\n");
 }
 
 static int parse_count(const char *text, const char *option, unsigned long long max,
@@ -146,118 +184,171 @@ static um_result *analyze_stdin(const um_options *opt)
     return r;
 }
 
-static int cmd_analyze(int argc, char **argv)
+/* What one run of analyze or provenance was asked to do. */
+struct run_request {
+    um_options opt;
+    int json;
+    const char *maps_dir;
+};
+
+/* Every name in the list must be a detector: a typo must not silently run nothing. */
+static int check_detector_list(const char *detectors)
+{
+    char *list = strdup(detectors), *save = NULL;
+    if (!list) {
+        fprintf(stderr, "unmask: out of memory\n");
+        return -1;
+    }
+    for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        size_t i = 0;
+        while (i < um_detector_count() && strcmp(um_detector_at(i)->name, name) != 0)
+            i++;
+        if (i == um_detector_count()) {
+            fprintf(stderr, "unmask analyze: unknown detector '%s' (see 'unmask detectors')\n",
+                    name);
+            free(list);
+            return -1;
+        }
+    }
+    free(list);
+    return 0;
+}
+
+/* Parse analyze's or provenance's options into req; returns -1 after printing a usage error,
+ * 1 after printing help, 0 to go on (optind then indexes the first input). */
+static int parse_request(int argc, char **argv, int provenance, struct run_request *req)
 {
     static const struct option longopts[] = {
         {"json", no_argument, 0, 'j'},         {"maps", required_argument, 0, 'm'},
         {"detectors", required_argument, 0, 'd'}, {"max-pixels", required_argument, 0, 'p'},
         {"max-bytes", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
         {"max-dimension", required_argument, 0, 'D'},
+        {"trust-anchors", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    um_options opt;
-    um_options_init(&opt);
-    int json = 0;
-    const char *maps_dir = NULL;
+    void (*usage)(FILE *) = provenance ? usage_provenance : usage_analyze;
+    const char *command = provenance ? "provenance" : "analyze";
+    memset(req, 0, sizeof *req);
+    um_options_init(&req->opt);
+    req->opt.provenance_only = provenance;
     unsigned long long v;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        /* provenance reads no pixels: the detector and pixel options do not apply to it */
+        if (provenance && (c == 'm' || c == 'd' || c == 'p' || c == 'D' || c == 't')) {
+            fprintf(stderr, "unmask provenance: %s is an option of 'unmask analyze'\n",
+                    argv[optind - 1]);
+            return -1;
+        }
         switch (c) {
-        case 'j': json = 1; break;
-        case 'm': maps_dir = optarg; break;
-        case 'd': opt.detectors = optarg; break;
+        case 'j': req->json = 1; break;
+        case 'm': req->maps_dir = optarg; break;
+        case 'd': req->opt.detectors = optarg; break;
+        case 'T': req->opt.trust_anchors = optarg; break;
         case 'p':
             if (parse_count(optarg, "--max-pixels", 1ull << 40, &v))
-                return EXIT_USAGE;
-            opt.max_pixels = v;
+                return -1;
+            req->opt.max_pixels = v;
             break;
         case 'b':
             if (parse_count(optarg, "--max-bytes", 1ull << 40, &v))
-                return EXIT_USAGE;
-            opt.max_bytes = v;
+                return -1;
+            req->opt.max_bytes = v;
             break;
         case 'D':
             if (parse_count(optarg, "--max-dimension", 1u << 30, &v))
-                return EXIT_USAGE;
-            opt.max_dimension = (uint32_t)v;
+                return -1;
+            req->opt.max_dimension = (uint32_t)v;
             break;
         case 't':
             if (parse_count(optarg, "--threads", 256, &v))
-                return EXIT_USAGE;
-            opt.threads = (int)v;
+                return -1;
+            req->opt.threads = (int)v;
             break;
-        case 'h': usage_analyze(stdout); return EXIT_ALL_OK;
-        default: usage_analyze(stderr); return EXIT_USAGE;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return -1;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "unmask analyze: no input files (try 'unmask analyze --help')\n");
-        return EXIT_USAGE;
+        fprintf(stderr, "unmask %s: no input files (try 'unmask %s --help')\n", command, command);
+        return -1;
     }
-    if (opt.detectors) {
-        /* Every name in the list must be a detector: a typo must not silently run nothing. */
-        char *list = strdup(opt.detectors), *save = NULL;
-        if (!list) {
-            fprintf(stderr, "unmask: out of memory\n");
-            return EXIT_SOME_FAILED;
-        }
-        for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-            size_t i = 0;
-            while (i < um_detector_count() && strcmp(um_detector_at(i)->name, name) != 0)
-                i++;
-            if (i == um_detector_count()) {
-                fprintf(stderr, "unmask analyze: unknown detector '%s' (see 'unmask detectors')\n",
-                        name);
-                free(list);
-                return EXIT_USAGE;
-            }
-        }
-        free(list);
+    if (req->opt.detectors && check_detector_list(req->opt.detectors))
+        return -1;
+    /* A trust list that cannot be read would turn every signer "untrusted": refuse early. */
+    if (req->opt.trust_anchors && access(req->opt.trust_anchors, R_OK) != 0) {
+        fprintf(stderr, "unmask %s: cannot read the trust anchors %s: %s\n", command,
+                req->opt.trust_anchors, strerror(errno));
+        return -1;
     }
-    if (maps_dir && um_make_dirs(maps_dir) != 0) {
-        fprintf(stderr, "unmask analyze: cannot create the maps directory %s: %s\n", maps_dir,
-                strerror(errno));
-        return EXIT_USAGE;
+    if (req->maps_dir && um_make_dirs(req->maps_dir) != 0) {
+        fprintf(stderr, "unmask analyze: cannot create the maps directory %s: %s\n",
+                req->maps_dir, strerror(errno));
+        return -1;
     }
+    return 0;
+}
 
+static void print_result(const um_result *r, const struct run_request *req, int more)
+{
+    char *out;
+    if (req->opt.provenance_only)
+        out = req->json ? um_result_provenance_json(r) : um_result_provenance_text(r);
+    else
+        out = req->json ? um_result_json(r) : um_result_text(r);
+    if (out) {
+        fputs(out, stdout);
+        if (req->json)
+            fputc('\n', stdout);
+        else if (more)
+            fputc('\n', stdout);
+        fflush(stdout);
+    }
+    free(out);
+}
+
+static int run_inputs(int argc, char **argv, const struct run_request *req)
+{
     int status = EXIT_ALL_OK;
     char **seen = NULL;
     size_t nseen = 0;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
-        um_result *r = strcmp(path, "-") == 0 ? analyze_stdin(&opt) : um_analyze_file(path, &opt);
+        um_result *r = strcmp(path, "-") == 0 ? analyze_stdin(&req->opt)
+                                              : um_analyze_file(path, &req->opt);
         if (!r) {
             fprintf(stderr, "unmask: %s: out of memory, or standard input could not be read\n",
                     path);
-            return EXIT_SOME_FAILED;
+            status = EXIT_SOME_FAILED;
+            break;
         }
         if (um_result_error(r, NULL) != UM_OK)
             status = EXIT_SOME_FAILED;
-        if (maps_dir && um_result_error(r, NULL) == UM_OK) {
+        if (req->maps_dir && um_result_error(r, NULL) == UM_OK) {
             char err[512];
             char *stem = map_stem(path, &seen, &nseen);
-            if (!stem || um_result_write_maps(r, maps_dir, stem, err, sizeof err) != UM_OK) {
+            if (!stem || um_result_write_maps(r, req->maps_dir, stem, err, sizeof err) != UM_OK) {
                 fprintf(stderr, "unmask: %s: %s\n", path, stem ? err : "out of memory");
                 status = EXIT_SOME_FAILED;
             }
             free(stem);
         }
-        char *out = json ? um_result_json(r) : um_result_text(r);
-        if (out) {
-            fputs(out, stdout);
-            if (json)
-                fputc('\n', stdout);
-            else if (i + 1 < argc)
-                fputc('\n', stdout);
-            fflush(stdout);
-        }
-        free(out);
+        print_result(r, req, i + 1 < argc);
         um_result_free(r);
     }
     for (size_t i = 0; i < nseen; i++)
         free(seen[i]);
     free(seen);
     return status;
+}
+
+static int cmd_run(int argc, char **argv, int provenance)
+{
+    struct run_request req;
+    int parsed = parse_request(argc, argv, provenance, &req);
+    if (parsed)
+        return parsed > 0 ? EXIT_ALL_OK : EXIT_USAGE;
+    return run_inputs(argc, argv, &req);
 }
 
 static int cmd_detectors(int argc, char **argv)
@@ -288,7 +379,9 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0)
-        return cmd_analyze(argc - 1, argv + 1);
+        return cmd_run(argc - 1, argv + 1, 0);
+    if (strcmp(cmd, "provenance") == 0)
+        return cmd_run(argc - 1, argv + 1, 1);
     if (strcmp(cmd, "detectors") == 0)
         return cmd_detectors(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)

@@ -124,8 +124,8 @@ static void decide(um_result *r)
         return;
     }
     v->label = UM_LABEL_NO_EVIDENCE;
-    add_reason(v, "%s%s", "the detectors that could judge this image found no clear trace of "
-               "manipulation; this is not proof that it is authentic", "");
+    add_reason(v, "%s%s", "the pixel detectors that could judge this image found no clear trace "
+               "of manipulation; this is not proof that it is authentic", "");
 }
 
 um_error um_fuse(um_result *r)
@@ -134,5 +134,6 @@ um_error um_fuse(um_result *r)
     if (e != UM_OK)
         return e;
     decide(r);
+    um_fuse_provenance(r);
     return UM_OK;
 }

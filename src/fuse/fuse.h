@@ -4,7 +4,12 @@
 
 #include "api/result.h"
 
-/* Fill r->fused* and r->verdict from r->runs. Returns UM_OK or UM_ERR_NOMEM. */
+/* Fill r->fused* and r->verdict from r->runs, then let the provenance facts speak
+ * (um_fuse_provenance). Returns UM_OK or UM_ERR_NOMEM. */
 um_error um_fuse(um_result *r);
+
+/* The provenance rules (provenance_verdict.c): AI declarations, bytes changed after signing,
+ * altered credentials, and the context reasons. Called by um_fuse after the detectors' verdict. */
+void um_fuse_provenance(um_result *r);
 
 #endif

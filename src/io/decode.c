@@ -162,6 +162,7 @@ void um_decoded_clear(um_decoded *d)
     if (!d)
         return;
     um_image_free(d->rgb);
+    free(d->alpha);
     if (d->jpeg) {
         for (int c = 0; c < 4; c++)
             free(d->jpeg->comp[c].coef);

@@ -75,6 +75,12 @@ typedef struct um_decoded {
     um_image *rgb;               /* always 3 channels, 0..255 (16-bit scaled, alpha dropped,
                                     gray replicated, palette expanded, CMYK converted) */
     um_jpeg_info *jpeg;          /* NULL unless format == UM_FORMAT_JPEG */
+    uint8_t *alpha;              /* width*height alpha samples, row-major, or NULL when the image
+                                    has no alpha (or its decoder does not keep it: only PNG and
+                                    WebP fill it). 8-bit sources: the exact stored value; 16-bit:
+                                    value >> 8. Kept for metadata hidden in it (NovelAI's stealth
+                                    alpha-LSB payload, provenance-markers.md 4.1); the detectors
+                                    never read it. Freed by um_decoded_clear. */
 } um_decoded;
 
 /* Decode. On failure returns the error code, writes a sentence for a person into err, and
@@ -82,6 +88,27 @@ typedef struct um_decoded {
 um_error um_decode(const uint8_t *data, size_t size, const um_limits *limits, um_decoded *out,
                    char *err, size_t errlen);
 void um_decoded_clear(um_decoded *d);
+
+/* A reduced-size RGB decode for comparisons (the EXIF thumbnail against the image): longest
+ * side <= max_side where possible (never upscaled). JPEG is decoded by libjpeg at 1/2, 1/4 or
+ * 1/8 scale (DCT scaling: a 12 MP photo in a few tens of ms), other formats fully through
+ * um_decode; either is then reduced by area averaging. Pixels are the stored orientation (EXIF
+ * Orientation not applied). *out is a new 3-channel 0..255 image (um_image_free). Errors as
+ * um_decode: a code, a sentence in err, *out NULL. */
+um_error um_decode_preview(const uint8_t *data, size_t size, const um_limits *limits,
+                           int max_side, um_image **out, char *err, size_t errlen);
+
+/* src resampled to width x height by area averaging (each output pixel the coverage-weighted
+ * mean of the input pixels under it, also when enlarging). All channels.
+ * NULL when out of memory or a size is not positive. */
+um_image *um_resample_area(const um_image *src, int width, int height);
+
+/* A JPEG's header only (tables, components, coding options, marker facts; no coefficients,
+ * no pixels: a few hundred microseconds even for a large photo): what the provenance report
+ * needs to fingerprint the encoder without decoding. */
+um_error um_jpeg_read_header(const uint8_t *data, size_t size, const um_limits *limits,
+                             um_jpeg_info *info, int *width, int *height, char *err,
+                             size_t errlen);
 
 /* Read a whole file into memory, refusing files over max_bytes (UM_ERR_LIMIT) before reading
  * them. *data is malloc'ed; free() it. */

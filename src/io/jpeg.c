@@ -463,6 +463,58 @@ done:
     return e;
 }
 
+static void copy_walk_facts(const struct marker_walk *walk, um_jpeg_info *info)
+{
+    info->exif_present = walk->exif_present;
+    info->exif_thumbnail = walk->exif_thumbnail;
+    info->segment_count = walk->segment_count;
+    info->trailing_bytes = walk->trailing_bytes;
+}
+
+um_error um_jpeg_read_header(const uint8_t *data, size_t size, const um_limits *limits,
+                             um_jpeg_info *info, int *width, int *height, char *err,
+                             size_t errlen)
+{
+    memset(info, 0, sizeof *info);
+    struct marker_walk walk;
+    walk_markers(data, size, &walk);
+    if (walk.too_many_segments)
+        return um_fail(err, errlen, UM_ERR_LIMIT,
+                       "JPEG has more than %d marker segments before its image data; refusing "
+                       "to read it",
+                       UM_MAX_JPEG_SEGMENTS);
+    struct jpeg_reader *r = reader_open();
+    if (!r)
+        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory reading the JPEG header");
+    um_error e = UM_OK;
+    if (setjmp(r->fail.jump)) {
+        e = failure_to_error(&r->fail, err, errlen);
+        goto done;
+    }
+    reader_start(r, data, size);
+    if (jpeg_read_header(&r->cinfo, TRUE) != JPEG_HEADER_OK) {
+        e = um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt JPEG: it holds tables but no image");
+        goto done;
+    }
+    e = check_header(&r->cinfo, limits, err, errlen);
+    if (e != UM_OK)
+        goto done;
+    *width = (int)r->cinfo.image_width;
+    *height = (int)r->cinfo.image_height;
+    for (int ci = 0; ci < r->cinfo.num_components && ci < 4; ci++) {
+        const jpeg_component_info *comp = r->cinfo.comp_info + ci;
+        info->comp[ci].id = comp->component_id;
+        info->comp[ci].h_samp = comp->h_samp_factor;
+        info->comp[ci].v_samp = comp->v_samp_factor;
+        info->comp[ci].quant_index = comp->quant_tbl_no;
+    }
+    copy_tables_and_flags(&r->cinfo, info);
+    copy_walk_facts(&walk, info);
+done:
+    reader_close(r);
+    return e;
+}
+
 um_error um_decode_jpeg(const uint8_t *data, size_t size, const um_limits *limits,
                         um_decoded *out, char *err, size_t errlen)
 {
@@ -482,10 +534,7 @@ um_error um_decode_jpeg(const uint8_t *data, size_t size, const um_limits *limit
     e = read_pixels(data, size, out, err, errlen);
     if (e != UM_OK)
         return e;
-    out->jpeg->exif_present = walk.exif_present;
-    out->jpeg->exif_thumbnail = walk.exif_thumbnail;
-    out->jpeg->segment_count = walk.segment_count;
-    out->jpeg->trailing_bytes = walk.trailing_bytes;
+    copy_walk_facts(&walk, out->jpeg);
     out->has_alpha = 0;
     return UM_OK;
 }

@@ -1,6 +1,7 @@
 /* PNG through libpng: 1-16 bit gray, gray+alpha, palette, RGB, RGBA, interlaced or not.
  * Samples are taken as stored (no gamma or colour-profile conversion: the detectors want the
- * file's numbers), 16-bit scaled to 0..255, alpha dropped, gray replicated, palette expanded.
+ * file's numbers), 16-bit scaled to 0..255, gray replicated, palette expanded; alpha (the alpha
+ * channel, or tRNS expanded to one) goes to out->alpha, not into the pixels.
  * libpng's errors longjmp back here with their message; its warnings are swallowed. The
  * header's size is checked against the limits before the image is allocated. */
 #include <setjmp.h>
@@ -65,10 +66,19 @@ static void set_transforms(png_structp png, png_infop info, um_decoded *out)
         png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8)
         png_set_expand_gray_1_2_4_to_8(png);
-    if ((color & PNG_COLOR_MASK_ALPHA) || trns)
-        png_set_strip_alpha(png); /* also the alpha that palette expansion makes from tRNS */
+    if (trns)
+        png_set_tRNS_to_alpha(png); /* one alpha sample per pixel, whatever carried it */
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
+}
+
+/* The last sample of each pixel is alpha; 16-bit samples are big-endian, keep the high byte. */
+static void store_alpha_row(uint8_t *out, const uint8_t *row, size_t w, int channels,
+                            int depth16)
+{
+    size_t bytes = depth16 ? 2 : 1;
+    for (size_t x = 0; x < w; x++)
+        out[x] = row[(x * (size_t)channels + (size_t)channels - 1) * bytes];
 }
 
 /* IHDR is the first chunk at a fixed place (PNG spec 5.2, 11.2.2): read its size ourselves so
@@ -101,21 +111,27 @@ static um_error run(struct png_reader *r, const um_limits *limits, um_decoded *o
     int channels = png_get_channels(r->png, r->info);
     int depth16 = png_get_bit_depth(r->png, r->info) == 16;
     size_t rowbytes = png_get_rowbytes(r->png, r->info);
-    if (channels != 1 && channels != 3)
+    if (channels < 1 || channels > 4)
         return um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt PNG: unexpected sample layout");
     if (rowbytes != (size_t)w * (size_t)channels * (depth16 ? 2 : 1))
         return um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt PNG: unexpected row size");
     r->pixels = malloc(rowbytes * h);
     r->rows = malloc(sizeof *r->rows * h);
     out->rgb = um_alloc_rgb(out->width, out->height, err, errlen);
-    if (!r->pixels || !r->rows || !out->rgb)
+    int with_alpha = channels % 2 == 0; /* gray+alpha or RGBA after the transforms */
+    if (with_alpha)
+        out->alpha = malloc((size_t)w * h);
+    if (!r->pixels || !r->rows || !out->rgb || (with_alpha && !out->alpha))
         return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the PNG");
     for (png_uint_32 y = 0; y < h; y++)
         r->rows[y] = r->pixels + (size_t)y * rowbytes;
     png_read_image(r->png, r->rows);
     struct um_row_layout layout = {channels, depth16, 1, depth16 ? 16 : 8};
-    for (int y = 0; y < out->rgb->height; y++)
+    for (int y = 0; y < out->rgb->height; y++) {
         um_store_row(out->rgb, y, r->rows[y], &layout);
+        if (out->alpha)
+            store_alpha_row(out->alpha + (size_t)y * w, r->rows[y], w, channels, depth16);
+    }
     return UM_OK;
 }
 

@@ -1,6 +1,7 @@
 /* WebP through libwebp: lossy (VP8) and lossless (VP8L), with or without alpha; for an animated
- * file, the first frame composited on its canvas (WebPAnimDecoder). The size from the header
- * (WebPGetFeatures, or the animation canvas) is checked before anything is decoded. */
+ * file, the first frame composited on its canvas (WebPAnimDecoder); alpha, when the file has it,
+ * goes to out->alpha. The size from the header (WebPGetFeatures, or the animation canvas) is
+ * checked before anything is decoded. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +16,27 @@ static void store_interleaved(const uint8_t *px, int channels, size_t stride, um
     for (int y = 0; y < img->height; y++)
         um_store_row(img, y, px + (size_t)y * stride, &layout);
 }
+
+/* out->alpha from the fourth byte of RGBA pixels (decode.h: kept for metadata hidden in it). */
+static um_error store_alpha(const uint8_t *rgba, size_t stride, um_decoded *out, char *err,
+                            size_t errlen)
+{
+    size_t w = (size_t)out->width, h = (size_t)out->height;
+    out->alpha = malloc(w * h);
+    if (!out->alpha)
+        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the WebP alpha");
+    for (size_t y = 0; y < h; y++)
+        for (size_t x = 0; x < w; x++)
+            out->alpha[y * w + x] = rgba[y * stride + 4 * x + 3];
+    return UM_OK;
+}
 static um_error decode_still(const uint8_t *data, size_t size, um_decoded *out, char *err,
                              size_t errlen)
 {
     int w = 0, h = 0;
-    uint8_t *px = WebPDecodeRGB(data, size, &w, &h);
+    int channels = out->has_alpha ? 4 : 3;
+    uint8_t *px = channels == 4 ? WebPDecodeRGBA(data, size, &w, &h)
+                                : WebPDecodeRGB(data, size, &w, &h);
     if (!px)
         return um_fail(err, errlen, UM_ERR_CORRUPT,
                        "corrupt WebP: the image data does not decode (damaged or truncated)");
@@ -28,8 +45,11 @@ static um_error decode_still(const uint8_t *data, size_t size, um_decoded *out, 
         e = um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt WebP: decoded size differs from the header");
     else if ((out->rgb = um_alloc_rgb(w, h, err, errlen)) == NULL)
         e = UM_ERR_NOMEM;
-    else
-        store_interleaved(px, 3, (size_t)w * 3, out->rgb);
+    else {
+        store_interleaved(px, channels, (size_t)w * (size_t)channels, out->rgb);
+        if (channels == 4)
+            e = store_alpha(px, (size_t)w * 4, out, err, errlen);
+    }
     WebPFree(px);
     return e;
 }
@@ -65,6 +85,8 @@ static um_error decode_first_frame(const uint8_t *data, size_t size, const um_li
         out->width = (int)info.canvas_width;
         out->height = (int)info.canvas_height;
         store_interleaved(px, 4, (size_t)info.canvas_width * 4, out->rgb);
+        if (out->has_alpha)
+            e = store_alpha(px, (size_t)info.canvas_width * 4, out, err, errlen);
     }
     WebPAnimDecoderDelete(dec);
     return e;

@@ -23,7 +23,7 @@ typedef struct um_provenance_facts {
     int ai;                      /* strongest AI declaration anywhere: 0 none, 1 AI-edited,
                                     2 AI-generated (C2PA actions, XMP/IPTC DigitalSourceType,
                                     a generator trace, or the SD watermark) */
-    char ai_citation[400];       /* where that came from, for a person */
+    char ai_citation[600];       /* where that came from, for a person */
     int edited_after_signing;    /* C2PA hard binding mismatch */
     int signature_invalid;       /* C2PA claim signature mismatch */
     int credentials_stripped;    /* XMP points at an embedded manifest that is not there */

@@ -66,6 +66,7 @@ static json_t *timing_json(const um_result *r)
 {
     json_t *t = json_object();
     json_object_set_new(t, "decode", round3(r->decode_ms));
+    json_object_set_new(t, "provenance", round3(r->prov_ms));
     for (size_t i = 0; i < r->nruns; i++)
         if (r->runs[i].ran)
             json_object_set_new(t, r->runs[i].detector->name, round3(r->runs[i].ms));
@@ -74,22 +75,16 @@ static json_t *timing_json(const um_result *r)
     return t;
 }
 
-/* Provenance (C2PA, XMP, EXIF) is not examined by this version: say so rather than emit an
- * empty object that could be read as "no credentials". */
+/* The provenance section as prov/provenance.c made it; when it could not be examined (out of
+ * memory) say so rather than emit an empty object that could be read as "no credentials". */
 static json_t *provenance_json(const um_result *r)
 {
-    json_t *p = json_object();
-    json_object_set_new(p, "examined", json_false());
-    json_object_set_new(p, "note", json_string("content credentials (C2PA), XMP and EXIF are not "
-                                               "examined by this version of unmask"));
-    if (r->decoded.jpeg) {
-        json_object_set_new(p, "exif_present", json_boolean(r->decoded.jpeg->exif_present));
-        json_object_set_new(p, "exif_thumbnail", json_boolean(r->decoded.jpeg->exif_thumbnail));
-    }
-    return p;
+    if (r->prov_examined && r->prov.json)
+        return json_incref(r->prov.json);
+    return json_pack("{s:b}", "examined", 0);
 }
 
-char *um_result_json(const um_result *r)
+static json_t *record_head(const um_result *r)
 {
     json_t *o = json_object();
     if (!o)
@@ -98,15 +93,43 @@ char *um_result_json(const um_result *r)
     json_object_set_new(o, "file", outside_text(r->file));
     json_object_set_new(o, "sha256", r->sha256[0] ? json_string(r->sha256) : json_null());
     json_object_set_new(o, "size_bytes", json_integer((json_int_t)r->size_bytes));
+    if (r->decoded.format != UM_FORMAT_UNKNOWN)
+        json_object_set_new(o, "format", json_string(um_format_name(r->decoded.format)));
     if (r->error != UM_OK) {
         json_t *e = json_object();
         json_object_set_new(e, "code", json_string(um_error_name(r->error)));
         json_object_set_new(e, "message", outside_text(r->message));
         json_object_set_new(o, "error", e);
-        if (r->decoded.format != UM_FORMAT_UNKNOWN)
-            json_object_set_new(o, "format", json_string(um_format_name(r->decoded.format)));
-    } else {
-        json_object_set_new(o, "format", json_string(um_format_name(r->decoded.format)));
+    }
+    return o;
+}
+
+static char *record_dump(json_t *o)
+{
+    json_object_set_new(o, "tool", json_pack("{s:s,s:s}", "name", "unmask", "version", UM_VERSION));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(o);
+    return s;
+}
+
+char *um_result_provenance_json(const um_result *r)
+{
+    json_t *o = record_head(r);
+    if (!o)
+        return NULL;
+    if (r->prov_examined)
+        json_object_set_new(o, "provenance", provenance_json(r));
+    json_object_set_new(o, "timing_ms", json_pack("{s:o,s:o}", "provenance", round3(r->prov_ms),
+                                                  "total", round3(r->total_ms)));
+    return record_dump(o);
+}
+
+char *um_result_json(const um_result *r)
+{
+    json_t *o = record_head(r);
+    if (!o)
+        return NULL;
+    if (r->error == UM_OK) {
         json_object_set_new(o, "width", json_integer(r->decoded.width));
         json_object_set_new(o, "height", json_integer(r->decoded.height));
         json_object_set_new(o, "verdict", verdict_json(&r->verdict));
@@ -115,8 +138,9 @@ char *um_result_json(const um_result *r)
             if (r->runs[i].ran)
                 json_array_append_new(dets, detector_json(&r->runs[i]));
         json_object_set_new(o, "detectors", dets);
-        json_object_set_new(o, "provenance", provenance_json(r));
     }
+    if (r->error == UM_OK || r->prov_examined)
+        json_object_set_new(o, "provenance", provenance_json(r));
     if (r->nmaps) {
         json_t *maps = json_object();
         for (size_t i = 0; i < r->nmaps; i++)
@@ -124,8 +148,5 @@ char *um_result_json(const um_result *r)
         json_object_set_new(o, "maps", maps);
     }
     json_object_set_new(o, "timing_ms", timing_json(r));
-    json_object_set_new(o, "tool", json_pack("{s:s,s:s}", "name", "unmask", "version", UM_VERSION));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-    json_decref(o);
-    return s;
+    return record_dump(o);
 }

@@ -54,6 +54,62 @@ static const char *label_words(const char *label)
     return "INCONCLUSIVE: the image cannot be judged by these methods";
 }
 
+static char *finish(struct buffer *b)
+{
+    if (b->failed) {
+        free(b->s);
+        return NULL;
+    }
+    return b->s;
+}
+
+/* A JSON string member, or "" (the provenance report is JSON; the text view reads it). */
+static const char *member_text(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* The provenance summary: one plain sentence per fact, most important first. */
+static void put_provenance(struct buffer *b, const um_result *r)
+{
+    if (!r->prov_examined)
+        return;
+    const json_t *statements = json_object_get(json_object_get(r->prov.json, "summary"),
+                                               "statements");
+    put(b, "  Provenance:\n");
+    size_t i;
+    const json_t *line;
+    json_array_foreach(statements, i, line)
+        put(b, "    - %s\n", json_string_value(line));
+}
+
+/* What `unmask provenance` adds: the C2PA status codes and the warnings met while reading. */
+static void put_provenance_details(struct buffer *b, const um_result *r)
+{
+    if (!r->prov_examined)
+        return;
+    const json_t *c2pa = json_object_get(r->prov.json, "c2pa");
+    const json_t *active = json_object_get(json_object_get(c2pa, "validation_results"),
+                                           "activeManifest");
+    static const char *const groups[] = {"success", "informational", "failure"};
+    if (active) {
+        put(b, "  C2PA validation (%s), active manifest %s:\n",
+            member_text(c2pa, "validation_state"), member_text(c2pa, "active_manifest"));
+        for (int g = 0; g < 3; g++) {
+            size_t i;
+            const json_t *st;
+            json_array_foreach(json_object_get(active, groups[g]), i, st)
+                put(b, "    %-13s %s  %s\n", groups[g], member_text(st, "code"),
+                    member_text(st, "explanation"));
+        }
+    }
+    size_t i;
+    const json_t *w;
+    json_array_foreach(json_object_get(r->prov.json, "warnings"), i, w)
+        put(b, "  warning: %s\n", json_string_value(w));
+}
+
 char *um_result_text(const um_result *r)
 {
     struct buffer b = {malloc(1024), 0, 1024, 0};
@@ -62,7 +118,8 @@ char *um_result_text(const um_result *r)
     b.s[0] = 0;
     if (r->error != UM_OK) {
         put(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
-        return b.failed ? (free(b.s), NULL) : b.s;
+        put_provenance(&b, r);
+        return finish(&b);
     }
     put(&b, "%s: %s %dx%d, sha256 %.16s...\n", r->file, um_format_name(r->decoded.format),
         r->decoded.width, r->decoded.height, r->sha256);
@@ -89,11 +146,24 @@ char *um_result_text(const um_result *r)
         for (int k = 0; k < ev->nfindings; k++)
             put(&b, "      %s\n", ev->findings[k]);
     }
+    put_provenance(&b, r);
     for (size_t i = 0; i < r->nmaps; i++)
         put(&b, "  map %-15s %s\n", r->maps[i].name, r->maps[i].path);
-    if (b.failed) {
-        free(b.s);
+    return finish(&b);
+}
+
+char *um_result_provenance_text(const um_result *r)
+{
+    struct buffer b = {malloc(1024), 0, 1024, 0};
+    if (!b.s)
         return NULL;
-    }
-    return b.s;
+    b.s[0] = 0;
+    if (r->error != UM_OK)
+        put(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
+    else
+        put(&b, "%s: %s, %llu bytes, sha256 %s\n", r->file, um_format_name(r->decoded.format),
+            (unsigned long long)r->size_bytes, r->sha256);
+    put_provenance(&b, r);
+    put_provenance_details(&b, r);
+    return finish(&b);
 }
