@@ -34,15 +34,13 @@ test-asan: deps
 demo: build
 	scripts/demo.sh $(BUILD)/unmask demo-out
 
-# libFuzzer over the decoding path; FUZZ_SECONDS=600 for a long run.
+# libFuzzer over every parser (fuzz/fuzz_*.c), JOBS at a time; FUZZ_SECONDS=600 for a
+# long run, FUZZ_TARGETS="c2pa xmp" for some of them.
+FUZZ_TARGETS ?=
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUM_FUZZ=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_decode
-	mkdir -p $(FUZZ_BUILD)/corpus
-	cp -n fuzz/corpus/* $(FUZZ_BUILD)/corpus/ 2>/dev/null || true
-	LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
-		$(FUZZ_BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
-		-artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS) $(FUZZ_TARGETS)
 
 bench: build
 	$(BUILD)/unmask bench $${DATA:-../shared/data/casia1}
