@@ -5,7 +5,8 @@
  * DIR/<name>.mask.png (255 = tampered).
  *
  * um_make_samples --sign IN OUT [--ai]: embed test Content Credentials into the image IN (JPEG,
- * PNG, WebP, HEIF/AVIF; --ai declares it AI-generated), for the speed benchmark. */
+ * PNG, WebP, HEIF/AVIF; --ai declares it AI-generated), for the speed benchmark.
+ * um_make_samples --photo W H OUT.png: a synthetic photo of that size (speed benchmark). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,9 +152,24 @@ int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "--sign") == 0)
         return sign_file(argv[2], argv[3], argc == 5 && strcmp(argv[4], "--ai") == 0);
+    if (argc == 5 && strcmp(argv[1], "--photo") == 0) {
+        int w = atoi(argv[2]), h = atoi(argv[3]);
+        if (w < 8 || h < 8 || w > 20000 || h > 20000) {
+            fprintf(stderr, "um_make_samples: --photo W H OUT.png with 8 <= W, H <= 20000\n");
+            return 2;
+        }
+        um_image *photo = synth_photo(w, h, 5);
+        char *slash = strrchr(argv[4], '/');
+        if (slash)
+            *slash = 0;
+        int rc = save_png(slash ? argv[4] : ".", slash ? slash + 1 : argv[4], photo);
+        um_image_free(photo);
+        return rc ? 1 : 0;
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: um_make_samples DIR\n"
-                        "       um_make_samples --sign IN OUT [--ai]\n");
+                        "       um_make_samples --sign IN OUT [--ai]\n"
+                        "       um_make_samples --photo W H OUT.png\n");
         return 2;
     }
     const char *dir = argv[1];

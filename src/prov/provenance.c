@@ -114,6 +114,46 @@ static void note_ai(struct exam *x, int level, const char *citation)
     }
 }
 
+/* The signer of the manifest whose actions carry the AI declaration (it may be an ingredient's,
+ * e.g. Adobe Firefly's manifest inside a Photoshop edit), from the report's JSON. */
+static const char *ai_manifest_signer(const json_t *report, um_c2pa_ai ai)
+{
+    const char *wanted = ai == UM_C2PA_AI_GENERATED ? "generated" : "edited";
+    const char *label;
+    const json_t *manifest;
+    json_object_foreach((json_t *)json_object_get(report, "manifests"), label, manifest) {
+        size_t i;
+        const json_t *action;
+        json_array_foreach(json_object_get(manifest, "actions"), i, action) {
+            const char *level = json_string_value(json_object_get(action, "ai"));
+            if (level && !strcmp(level, wanted)) {
+                const json_t *sig = json_object_get(manifest, "signature_info");
+                const char *cn = json_string_value(json_object_get(sig, "common_name"));
+                return cn ? cn : json_string_value(json_object_get(sig, "organization"));
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A binding unmask could not check (a sidecar store, c2pa.hash.bmff, collection hashes): the
+ * signature may hold, but nothing ties it to these bytes. */
+static int binding_unchecked(const json_t *report)
+{
+    const json_t *info = json_object_get(
+        json_object_get(json_object_get(report, "validation_results"), "activeManifest"),
+        "informational");
+    size_t i;
+    const json_t *st;
+    json_array_foreach(info, i, st) {
+        const char *code = json_string_value(json_object_get(st, "code"));
+        size_t n = code ? strlen(code) : 0;
+        if (n > 11 && !strcmp(code + n - 11, ".notChecked"))
+            return 1;
+    }
+    return 0;
+}
+
 static void c2pa_statements(struct exam *x, const um_c2pa_report *rep)
 {
     um_provenance_facts *f = x->facts;
@@ -133,6 +173,10 @@ static void c2pa_statements(struct exam *x, const um_c2pa_report *rep)
             rep->first_failure[0] ? rep->first_failure : "see validation_results");
         break;
     }
+    if (rep->state != UM_C2PA_STATE_INVALID && binding_unchecked(rep->json))
+        say(x, "unmask could not check that these credentials bind to this file's bytes (a "
+               "sidecar store, or a binding it does not support): they describe an asset, not "
+               "necessarily this one.");
     if (rep->data_hash_mismatch)
         say(x, "The image's bytes were changed after they were signed (assertion.dataHash."
                "mismatch): what you see is not what the signer signed.");
@@ -143,8 +187,10 @@ static void c2pa_statements(struct exam *x, const um_c2pa_report *rep)
         say(x, "The active manifest was made by %s.", rep->claim_generator);
     if (rep->ai != UM_C2PA_AI_NONE) {
         char citation[600];
-        snprintf(citation, sizeof citation, "C2PA %s (%s)", rep->ai_citation,
-                 rep->ai_source_type);
+        const char *signer = ai_manifest_signer(rep->json, rep->ai);
+        snprintf(citation, sizeof citation, "C2PA %s (%s)%s%s", rep->ai_citation,
+                 um_xmp_source_type_term(rep->ai_source_type), signer ? ", signed by " : "",
+                 signer ? signer : "");
         say(x, "The Content Credentials declare the image %s: %s.", ai_words(rep->ai),
             citation);
         note_ai(x, rep->ai == UM_C2PA_AI_GENERATED ? 2 : 1, citation);
