@@ -1,84 +1,20 @@
-/* C2PA manifest-store validation on stores the test builds itself (libcbor + a small JUMBF
- * writer; claim signatures from tests/support/test_pki.h): the JUMBF tree, hashed URIs, the
- * c2pa.hash.data rules (carrier coincidence, extra exclusions, tampering), box hashes,
- * missing/undeclared assertions, algorithm.unsupported, actions and the AI declaration,
- * ingredients (recursion, cycles), sidecar stores and hostile structure. */
+/* C2PA manifest-store validation on stores the test builds itself (CBOR by libcbor, with
+ * indefinite lengths unlike the support writer's; boxes and salted assertions by the shared
+ * JUMBF writer, tests/support/bytes.h and c2pa_sign.h; claim signatures from test_pki.h): the
+ * JUMBF tree, hashed URIs, the c2pa.hash.data rules (carrier coincidence, extra exclusions,
+ * tampering), box hashes, missing/undeclared assertions, algorithm.unsupported, actions and the
+ * AI declaration, ingredients (recursion, cycles), sidecar stores and hostile structure. */
 #include <cbor.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
+#include "c2pa_sign.h"
 #include "check.h"
 #include "prov/c2pa.h"
 #include "prov/jumbf.h"
 #include "test_pki.h"
-
-/* ---- bytes and JUMBF boxes ---- */
-
-typedef struct buf {
-    uint8_t *p;
-    size_t n, cap;
-} buf;
-
-static void put(buf *b, const void *d, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-
-static void put_be32(buf *b, uint32_t v)
-{
-    uint8_t q[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    put(b, q, 4);
-}
-
-static size_t box_begin(buf *b, const char *type)
-{
-    size_t at = b->n;
-    put_be32(b, 0);
-    put(b, type, 4);
-    return at;
-}
-
-static void box_end(buf *b, size_t at)
-{
-    uint32_t len = (uint32_t)(b->n - at);
-    uint8_t q[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-                    (uint8_t)len};
-    memcpy(b->p + at, q, 4);
-}
-
-static const uint8_t uuid_tail[12] = {0x00, 0x11, 0x00, 0x10, 0x80, 0x00,
-                                      0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
-
-/* jumb + jumd(type, label[, salt]) ; returns the jumb offset for box_end */
-static size_t super_begin(buf *b, const char *fourcc, const char *label, int salt)
-{
-    size_t at = box_begin(b, "jumb"), d = box_begin(b, "jumd");
-    put(b, fourcc, 4);
-    put(b, uuid_tail, 12);
-    uint8_t toggles = salt ? 0x13 : 0x03;
-    put(b, &toggles, 1);
-    put(b, label, strlen(label) + 1);
-    if (salt) {
-        size_t s = box_begin(b, "c2sh");
-        put(b, "0123456789abcdef", 16);
-        box_end(b, s);
-    }
-    box_end(b, d);
-    return at;
-}
-
-static void content_box(buf *b, const char *type, const uint8_t *d, size_t n)
-{
-    size_t at = box_begin(b, type);
-    put(b, d, n);
-    box_end(b, at);
-}
 
 /* ---- CBOR ---- */
 
@@ -107,10 +43,8 @@ static void sha256(const uint8_t *d, size_t n, uint8_t out[32])
     EVP_Digest(d, n, out, &len, EVP_sha256(), NULL);
 }
 
-static cbor_item_t *hashed_uri(const char *url, const uint8_t *payload, size_t n)
+static cbor_item_t *hashed_uri(const char *url, const uint8_t h[32])
 {
-    uint8_t h[32];
-    sha256(payload, n, h);
     cbor_item_t *m = map_new();
     map_put(m, "url", cbor_build_string(url));
     map_put(m, "hash", cbor_build_bytestring(h, 32));
@@ -147,21 +81,21 @@ static void add_assertion(mspec *m, const char *label, cbor_item_t *body)
 }
 
 /* One manifest superbox into out. */
-static void write_manifest(buf *out, mspec *m)
+static void write_manifest(bytebuf *out, mspec *m)
 {
-    buf as = {0};
-    size_t as_at = super_begin(&as, "c2as", "c2pa.assertions", 0);
-    size_t starts[MAX_AS], ends[MAX_AS];
+    bytebuf as = {0};
+    size_t as_at = jumbf_open(&as, "c2as", "c2pa.assertions", 0);
+    size_t ends[MAX_AS];
+    uint8_t hash[MAX_AS][32];
     for (int i = 0; i < m->nas; i++) {
-        starts[i] = as.n;
-        if (!m->as[i].missing) {
-            size_t a = super_begin(&as, "cbor", m->as[i].label, 1);
-            content_box(&as, "cbor", m->as[i].cbor, m->as[i].n);
-            box_end(&as, a);
-        }
+        if (!m->as[i].missing) /* salted, as C2PA 2.x writers do */
+            c2pa_cbor_assertion(&as, m->as[i].label, m->as[i].cbor, m->as[i].n, 1, hash[i]);
         ends[i] = as.n;
     }
-    box_end(&as, as_at);
+    box_close(&as, as_at);
+    for (int i = 0; i < m->nas; i++)
+        if (m->as[i].missing) /* the hash of nothing in particular */
+            sha256(as.p, 4, hash[i]);
 
     cbor_item_t *claim = map_new(), *list = cbor_new_indefinite_array();
     char url[300];
@@ -176,12 +110,7 @@ static void write_manifest(buf *out, mspec *m)
         if (m->as[i].undeclared)
             continue;
         snprintf(url, sizeof url, "self#jumbf=c2pa.assertions/%s", m->as[i].label);
-        size_t off = starts[i] + 8, len = ends[i] - starts[i] - 8;
-        if (m->as[i].missing) { /* hash of nothing in particular */
-            off = 0;
-            len = 4;
-        }
-        cbor_array_push(list, cbor_move(hashed_uri(url, as.p + off, len)));
+        cbor_array_push(list, cbor_move(hashed_uri(url, hash[i])));
     }
     map_put(claim, "created_assertions", list);
     if (!m->omit_alg)
@@ -205,24 +134,34 @@ static void write_manifest(buf *out, mspec *m)
         sig_n = sizeof junk;
     }
 
-    size_t m_at = super_begin(out, m->fourcc ? m->fourcc : "c2ma", m->label, 0);
-    put(out, as.p, as.n);
-    size_t c_at = super_begin(out, "c2cl", "c2pa.claim.v2", 0);
-    content_box(out, "cbor", claim_bytes, claim_n);
-    box_end(out, c_at);
-    size_t s_at = super_begin(out, "c2cs", "c2pa.signature", 0);
-    content_box(out, "cbor", sig ? sig : (const uint8_t *)"", sig_n);
-    box_end(out, s_at);
-    box_end(out, m_at);
+    size_t m_at = jumbf_open(out, m->fourcc ? m->fourcc : "c2ma", m->label, 0);
+    bb_put(out, as.p, as.n);
+    size_t c_at = jumbf_open(out, "c2cl", "c2pa.claim.v2", 0);
+    box_content(out, "cbor", claim_bytes, claim_n);
+    box_close(out, c_at);
+    size_t s_at = jumbf_open(out, "c2cs", "c2pa.signature", 0);
+    box_content(out, "cbor", sig ? sig : (const uint8_t *)"", sig_n);
+    box_close(out, s_at);
+    box_close(out, m_at);
     free(sig);
     free(claim_bytes);
-    free(as.p);
+    bb_free(&as);
 }
 
 static void free_spec(mspec *m)
 {
     for (int i = 0; i < m->nas; i++)
         free(m->as[i].cbor);
+}
+
+/* A store of one manifest (written from m, which is then freed) into store, from scratch. */
+static void single_manifest_store(bytebuf *store, mspec *m)
+{
+    store->n = 0;
+    size_t at = jumbf_open(store, "c2pa", "c2pa", 0);
+    write_manifest(store, m);
+    box_close(store, at);
+    free_spec(m);
 }
 
 /* c2pa.hash.data over head | store | tail with the store excluded (plus extra exclusions). */
@@ -300,7 +239,7 @@ typedef struct asset {
     um_tp_pki pki;
 } asset;
 
-static size_t build_store(buf *store, const asset_opts *o, uint64_t store_size,
+static size_t build_store(bytebuf *store, const asset_opts *o, uint64_t store_size,
                           const um_tp_pki *pki)
 {
     mspec m = {.label = "urn:c2pa:11111111-2222-3333-4444-555555555555", .pki = pki,
@@ -321,11 +260,7 @@ static size_t build_store(buf *store, const asset_opts *o, uint64_t store_size,
         add_assertion(&m, "org.example.gone", map_new());
         m.as[m.nas - 1].missing = 1;
     }
-    store->n = 0;
-    size_t at = super_begin(store, "c2pa", "c2pa", 0);
-    write_manifest(store, &m);
-    box_end(store, at);
-    free_spec(&m);
+    single_manifest_store(store, &m);
     return store->n;
 }
 
@@ -333,7 +268,7 @@ static void make_asset(asset *a, const asset_opts *o)
 {
     memset(a, 0, sizeof *a);
     CHECK(um_tp_pki_make(&a->pki, UM_TP_KEY_EC_P256, UM_TP_EKU_EMAIL, -86400, 365 * 86400L) == 0);
-    buf store = {0};
+    bytebuf store = {0};
     const um_tp_pki *pki = o->junk_signature ? NULL : &a->pki;
     /* two passes: the exclusion length is the store's own size (fixed-width CBOR uint32);
      * the signature's size may vary by a byte (DER-free raw ES256 does not), so loop. */
@@ -349,7 +284,7 @@ static void make_asset(asset *a, const asset_opts *o)
     memcpy(a->file, HEAD, sizeof HEAD);
     memcpy(a->file + sizeof HEAD, store.p, store.n);
     memcpy(a->file + sizeof HEAD + store.n, TAIL, sizeof TAIL);
-    free(store.p);
+    bb_free(&store);
     a->c.format = UM_FORMAT_JPEG;
     a->c.c2pa = a->file + sizeof HEAD;
     a->c.c2pa_size = a->size - sizeof HEAD - sizeof TAIL;
@@ -384,23 +319,32 @@ static void validate(asset *a, um_c2pa_report *r)
     CHECK(r->json != NULL);
 }
 
+/* Validates n store bytes against file (NULL: a sidecar) with the rest of the container c. */
+static void validate_store(um_container *c, const uint8_t *store, size_t n, const uint8_t *file,
+                           size_t file_n, um_c2pa_report *r)
+{
+    c->c2pa = store;
+    c->c2pa_size = n;
+    CHECK(um_c2pa_validate(c, file, file_n, NULL, time(NULL), r) == UM_OK);
+}
+
 /* ---- JUMBF ---- */
 
 static void test_jumbf_tree(void)
 {
-    buf b = {0};
-    size_t s = super_begin(&b, "c2pa", "c2pa", 0);
-    size_t m = super_begin(&b, "c2ma", "urn:c2pa:x", 1);
-    content_box(&b, "cbor", (const uint8_t *)"\xa0", 1);
-    content_box(&b, "zzzz", (const uint8_t *)"skip me", 7); /* unknown: kept, never read */
-    box_end(&b, m);
+    bytebuf b = {0};
+    size_t s = jumbf_open(&b, "c2pa", "c2pa", 0);
+    size_t m = jumbf_open(&b, "c2ma", "urn:c2pa:x", 1);
+    box_content(&b, "cbor", (const uint8_t *)"\xa0", 1);
+    box_content(&b, "zzzz", (const uint8_t *)"skip me", 7); /* unknown: kept, never read */
+    box_close(&b, m);
     /* a content box with LBox = 1 (64-bit XLBox) */
     uint8_t xl[20] = {0, 0, 0, 1, 'j', 's', 'o', 'n', 0, 0, 0, 0, 0, 0, 0, 20, '{', '}', ' ', ' '};
-    put(&b, xl, sizeof xl);
-    box_end(&b, s);
+    bb_put(&b, xl, sizeof xl);
+    box_close(&b, s);
     /* a trailing top-level box with LBox = 0: to the end */
     uint8_t z[10] = {0, 0, 0, 0, 'f', 'r', 'e', 'e', 1, 2};
-    put(&b, z, sizeof z);
+    bb_put(&b, z, sizeof z);
 
     um_jumbf_tree t;
     CHECK(um_jumbf_parse(b.p, b.n, &t) == UM_OK);
@@ -419,7 +363,7 @@ static void test_jumbf_tree(void)
     CHECK(strcmp(t.box[last].type, "free") == 0 && t.box[last].length == 10);
     CHECK(t.box[last].parent == -1);
     um_jumbf_clear(&t);
-    free(b.p);
+    bb_free(&b);
 }
 
 static void test_jumbf_malformed(void)
@@ -438,27 +382,27 @@ static void test_jumbf_malformed(void)
     CHECK(um_jumbf_parse(xl, sizeof xl, &t) == UM_OK && t.malformed);
     um_jumbf_clear(&t);
     /* a label without its NUL */
-    buf b = {0};
-    size_t at = box_begin(&b, "jumb"), d = box_begin(&b, "jumd");
-    put(&b, "c2pa", 4);
-    put(&b, uuid_tail, 12);
-    put(&b, "\x03no-nul", 7);
-    box_end(&b, d);
-    box_end(&b, at);
+    bytebuf b = {0};
+    size_t at = box_open(&b, "jumb"), d = box_open(&b, "jumd");
+    bb_put(&b, "c2pa", 4);
+    bb_put(&b, jumbf_uuid_tail, 12);
+    bb_put(&b, "\x03no-nul", 7);
+    box_close(&b, d);
+    box_close(&b, at);
     CHECK(um_jumbf_parse(b.p, b.n, &t) == UM_OK && t.malformed && !t.box[0].has_label);
     um_jumbf_clear(&t);
     /* superboxes nested 40 deep: capped at 32, no crash */
     b.n = 0;
     size_t open[40];
     for (int i = 0; i < 40; i++)
-        open[i] = super_begin(&b, "c2pa", "x", 0);
+        open[i] = jumbf_open(&b, "c2pa", "x", 0);
     for (int i = 39; i >= 0; i--)
-        box_end(&b, open[i]);
+        box_close(&b, open[i]);
     CHECK(um_jumbf_parse(b.p, b.n, &t) == UM_OK && t.malformed);
     for (size_t i = 0; i < t.n; i++)
         CHECK(t.box[i].depth < UM_JUMBF_MAX_DEPTH);
     um_jumbf_clear(&t);
-    free(b.p);
+    bb_free(&b);
 }
 
 /* ---- validation ---- */
@@ -509,30 +453,56 @@ static void test_data_hash_tamper(void)
     free_asset(&a);
 }
 
-/* An exclusion that covers more than the store never passes (spec 15.12). */
-static void test_exclusion_beyond_carrier(void)
+/* ---- cases that differ only in the store's defects and the codes they must (not) give ---- */
+
+typedef struct code_want {
+    const char *group, *code; /* NULL code: unused slot */
+    int present;
+} code_want;
+
+typedef struct store_case {
+    const char *what;
+    asset_opts o;
+    code_want want[3];
+    int invalid; /* the state must be "invalid" */
+} store_case;
+
+static void run_store_cases(const store_case *cases, size_t n)
 {
-    long deltas[] = {5, -5};
-    for (int k = 0; k < 2; k++) {
+    for (size_t k = 0; k < n; k++) {
+        const store_case *sc = &cases[k];
         asset a;
-        asset_opts o = {.ex_delta = deltas[k]};
-        make_asset(&a, &o);
+        make_asset(&a, &sc->o);
         um_c2pa_report r;
         validate(&a, &r);
-        CHECK(!has_code(&r, "success", "assertion.dataHash.match"));
-        CHECK(has_code(&r, "failure", "assertion.dataHash.mismatch"));
-        CHECK(r.state == UM_C2PA_STATE_INVALID);
+        for (int i = 0; i < 3 && sc->want[i].code; i++)
+            CHECK_MSG(has_code(&r, sc->want[i].group, sc->want[i].code) == sc->want[i].present,
+                      "%s: %s %s", sc->what, sc->want[i].present ? "no" : "unexpected",
+                      sc->want[i].code);
+        if (sc->invalid)
+            CHECK_MSG(r.state == UM_C2PA_STATE_INVALID, "%s: state %s", sc->what,
+                      um_c2pa_state_name(r.state));
         um_c2pa_report_clear(&r);
         free_asset(&a);
     }
-    asset a; /* beyond the end of the file: malformed */
-    asset_opts o = {.ex_delta = 1000};
-    make_asset(&a, &o);
-    um_c2pa_report r;
-    validate(&a, &r);
-    CHECK(has_code(&r, "failure", "assertion.dataHash.malformed"));
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
+}
+
+#define NCASES(t) (sizeof(t) / sizeof(t)[0])
+
+/* An exclusion that covers more than the store never passes (spec 15.12). */
+static void test_exclusion_beyond_carrier(void)
+{
+    static const store_case cases[] = {
+        {"5 bytes more", {.ex_delta = 5},
+         {{"success", "assertion.dataHash.match", 0}, {"failure", "assertion.dataHash.mismatch", 1}},
+         1},
+        {"5 bytes less", {.ex_delta = -5},
+         {{"success", "assertion.dataHash.match", 0}, {"failure", "assertion.dataHash.mismatch", 1}},
+         1},
+        {"beyond the end of the file: malformed", {.ex_delta = 1000},
+         {{"failure", "assertion.dataHash.malformed", 1}}, 0},
+    };
+    run_store_cases(cases, NCASES(cases));
 }
 
 static void test_additional_exclusion(void)
@@ -554,59 +524,27 @@ static void test_additional_exclusion(void)
 
 static void test_assertion_tamper_and_structure(void)
 {
-    asset a;
-    asset_opts o = {.flip_assertion = 1};
-    make_asset(&a, &o);
-    um_c2pa_report r;
-    validate(&a, &r);
-    CHECK(has_code(&r, "failure", "assertion.hashedURI.mismatch"));
-    CHECK(r.state == UM_C2PA_STATE_INVALID);
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
-
-    asset_opts o2 = {.undeclared = 1, .missing = 1};
-    make_asset(&a, &o2);
-    validate(&a, &r);
-    CHECK(has_code(&r, "failure", "assertion.undeclared"));
-    CHECK(has_code(&r, "failure", "assertion.missing"));
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
-
-    asset_opts o3 = {.no_binding = 1};
-    make_asset(&a, &o3);
-    validate(&a, &r);
-    CHECK(has_code(&r, "failure", "claim.hardBindings.missing"));
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
-
-    asset_opts o4 = {.two_bindings = 1};
-    make_asset(&a, &o4);
-    validate(&a, &r);
-    CHECK(has_code(&r, "failure", "assertion.multipleHardBindings"));
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
+    static const store_case cases[] = {
+        {"assertion changed after hashing", {.flip_assertion = 1},
+         {{"failure", "assertion.hashedURI.mismatch", 1}}, 1},
+        {"undeclared and missing assertions", {.undeclared = 1, .missing = 1},
+         {{"failure", "assertion.undeclared", 1}, {"failure", "assertion.missing", 1}}, 0},
+        {"no hard binding", {.no_binding = 1}, {{"failure", "claim.hardBindings.missing", 1}}, 0},
+        {"two hard bindings", {.two_bindings = 1},
+         {{"failure", "assertion.multipleHardBindings", 1}}, 0},
+    };
+    run_store_cases(cases, NCASES(cases));
 }
 
 static void test_no_alg_and_bad_signature(void)
 {
-    asset a;
-    asset_opts o = {.omit_alg = 1};
-    make_asset(&a, &o);
-    um_c2pa_report r;
-    validate(&a, &r);
-    CHECK(has_code(&r, "failure", "algorithm.unsupported"));
-    CHECK(!has_code(&r, "success", "assertion.hashedURI.match"));
-    CHECK(r.state == UM_C2PA_STATE_INVALID);
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
-
-    asset_opts o2 = {.junk_signature = 1};
-    make_asset(&a, &o2);
-    validate(&a, &r);
-    CHECK(!has_code(&r, "success", "claimSignature.validated"));
-    CHECK(r.state == UM_C2PA_STATE_INVALID);
-    um_c2pa_report_clear(&r);
-    free_asset(&a);
+    static const store_case cases[] = {
+        {"claim without alg", {.omit_alg = 1},
+         {{"failure", "algorithm.unsupported", 1}, {"success", "assertion.hashedURI.match", 0}},
+         1},
+        {"junk signature", {.junk_signature = 1}, {{"success", "claimSignature.validated", 0}}, 1},
+    };
+    run_store_cases(cases, NCASES(cases));
 }
 
 static void test_ai_declarations(void)
@@ -625,7 +563,7 @@ static void test_ai_declarations(void)
          UM_C2PA_AI_EDITED},
         {"http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture", 0, UM_C2PA_AI_NONE},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    for (size_t k = 0; k < NCASES(cases); k++) {
         asset a;
         asset_opts o = {.dst = cases[k].dst, .dst_in_params = cases[k].in_params};
         make_asset(&a, &o);
@@ -656,30 +594,37 @@ static void test_sidecar_and_garbage(void)
 
     static const uint8_t junk[] = "this is not a manifest store at all";
     um_container c = {0};
-    c.c2pa = junk;
-    c.c2pa_size = sizeof junk;
-    CHECK(um_c2pa_validate(&c, junk, sizeof junk, NULL, time(NULL), &r) == UM_OK);
+    validate_store(&c, junk, sizeof junk, junk, sizeof junk, &r);
     CHECK(r.state == UM_C2PA_STATE_INVALID && r.manifests == 0);
     CHECK(strcmp(r.first_failure, "claim.malformed") == 0 ||
           strcmp(r.first_failure, "claim.missing") == 0);
     um_c2pa_report_clear(&r);
 }
 
+/* A c2pa.ingredient.v3 "parentOf" whose activeManifest is a hashed URI to n bytes at target. */
+static cbor_item_t *ingredient(const char *title, const char *url, const uint8_t *target,
+                               size_t n)
+{
+    uint8_t h[32];
+    sha256(target, n, h);
+    cbor_item_t *ing = map_new();
+    map_put(ing, "dc:title", cbor_build_string(title));
+    map_put(ing, "relationship", cbor_build_string("parentOf"));
+    map_put(ing, "activeManifest", hashed_uri(url, h));
+    return ing;
+}
+
 /* Two manifests: the active one's ingredient points at the first (v3 activeManifest to its
  * claim box); the first one's ingredient points back (a cycle) and must not loop. */
 static void test_ingredients(void)
 {
-    buf store = {0};
-    size_t at = super_begin(&store, "c2pa", "c2pa", 0);
+    bytebuf store = {0};
+    size_t at = jumbf_open(&store, "c2pa", "c2pa", 0);
     /* first manifest: no signature worth checking, an ingredient pointing at the second */
     mspec m1 = {.label = "urn:c2pa:first"};
-    cbor_item_t *ing1 = map_new();
-    map_put(ing1, "dc:title", cbor_build_string("loop.jpg"));
-    map_put(ing1, "relationship", cbor_build_string("parentOf"));
-    map_put(ing1, "activeManifest",
-            hashed_uri("self#jumbf=/c2pa/urn:c2pa:second/c2pa.claim.v2",
-                       (const uint8_t *)"x", 1));
-    add_assertion(&m1, "c2pa.ingredient.v3", ing1);
+    add_assertion(&m1, "c2pa.ingredient.v3",
+                  ingredient("loop.jpg", "self#jumbf=/c2pa/urn:c2pa:second/c2pa.claim.v2",
+                             (const uint8_t *)"x", 1));
     size_t m1_start = store.n;
     write_manifest(&store, &m1);
     size_t m1_end = store.n;
@@ -689,28 +634,22 @@ static void test_ingredients(void)
     CHECK(um_jumbf_parse(store.p + m1_start, m1_end - m1_start, &t) == UM_OK);
     int claim = um_jumbf_child_by_label(&t, 0, "c2pa.claim.v2", 0);
     CHECK(claim > 0);
-    cbor_item_t *ing2 = map_new();
-    map_put(ing2, "dc:title", cbor_build_string("parent.jpg"));
-    map_put(ing2, "relationship", cbor_build_string("parentOf"));
-    map_put(ing2, "activeManifest",
-            hashed_uri("self#jumbf=/c2pa/urn:c2pa:first/c2pa.claim.v2",
-                       store.p + m1_start + t.box[claim].payload_offset,
-                       (size_t)t.box[claim].payload_length));
-    um_jumbf_clear(&t);
     mspec m2 = {.label = "urn:c2pa:second"};
-    add_assertion(&m2, "c2pa.ingredient.v3", ing2);
+    add_assertion(&m2, "c2pa.ingredient.v3",
+                  ingredient("parent.jpg", "self#jumbf=/c2pa/urn:c2pa:first/c2pa.claim.v2",
+                             store.p + m1_start + t.box[claim].payload_offset,
+                             (size_t)t.box[claim].payload_length));
+    um_jumbf_clear(&t);
     add_assertion(&m2, "c2pa.actions.v2",
                   actions("c2pa.opened", "http://cv.iptc.org/newscodes/digitalsourcetype/"
                                          "trainedAlgorithmicMedia", 0));
     write_manifest(&store, &m2);
     free_spec(&m2);
-    box_end(&store, at);
+    box_close(&store, at);
 
     um_container c = {0};
-    c.c2pa = store.p;
-    c.c2pa_size = store.n;
     um_c2pa_report r;
-    CHECK(um_c2pa_validate(&c, NULL, 0, NULL, time(NULL), &r) == UM_OK);
+    validate_store(&c, store.p, store.n, NULL, 0, &r);
     CHECK(r.manifests == 2 && strcmp(r.active_label, "urn:c2pa:second") == 0);
     CHECK(r.ai == UM_C2PA_AI_GENERATED && strstr(r.ai_citation, "urn:c2pa:second"));
     json_t *deltas = json_object_get(json_object_get(r.json, "validation_results"),
@@ -730,14 +669,14 @@ static void test_ingredients(void)
     CHECK(strcmp(json_string_value(json_object_get(json_array_get(ings, 0), "active_manifest")),
                  "urn:c2pa:first") == 0);
     um_c2pa_report_clear(&r);
-    free(store.p);
+    bb_free(&store);
 }
 
 /* c2pa.hash.boxes over container spans. */
 static void test_boxes_hash(void)
 {
     /* file: SOI(2) APP0(10) C2PA(store) SOS(20) EOI(2) */
-    buf store = {0};
+    bytebuf store = {0};
     uint8_t file[2 + 10 + 20 + 2];
     for (size_t i = 0; i < sizeof file; i++)
         file[i] = (uint8_t)(i * 7 + 1);
@@ -762,29 +701,23 @@ static void test_boxes_hash(void)
         map_put(bh, "alg", cbor_build_string("sha256"));
         mspec m = {.label = "urn:c2pa:boxes"};
         add_assertion(&m, "c2pa.hash.boxes", bh);
-        store.n = 0;
-        size_t at = super_begin(&store, "c2pa", "c2pa", 0);
-        write_manifest(&store, &m);
-        box_end(&store, at);
-        free_spec(&m);
+        single_manifest_store(&store, &m);
 
         um_box_span spans[5] = {{"SOI", 0, 2}, {"APP0", 2, 10}, {"C2PA", 12, 0},
                                 {"SOS", 12, 20}, {"EOI", 32, 2}};
         um_container c = {0};
         c.format = UM_FORMAT_JPEG;
-        c.c2pa = store.p;
-        c.c2pa_size = store.n;
         c.box = spans;
         c.nbox = 5;
         if (round == 1)
             file[20] ^= 1; /* inside SOS */
         um_c2pa_report r;
-        CHECK(um_c2pa_validate(&c, file, sizeof file, NULL, time(NULL), &r) == UM_OK);
+        validate_store(&c, store.p, store.n, file, sizeof file, &r);
         CHECK(has_code(&r, round == 0 ? "success" : "failure",
                        round == 0 ? "assertion.boxesHash.match" : "assertion.boxesHash.mismatch"));
         um_c2pa_report_clear(&r);
     }
-    free(store.p);
+    bb_free(&store);
 }
 
 /* Deep CBOR and huge declared counts in an assertion: refused before decoding, no crash. */
@@ -797,45 +730,38 @@ static void test_hostile_cbor(void)
     const uint8_t *bodies[] = {deep, huge};
     size_t lens[] = {sizeof deep, sizeof huge};
     for (int k = 0; k < 2; k++) {
-        buf store = {0};
-        size_t at = super_begin(&store, "c2pa", "c2pa", 0);
-        size_t m = super_begin(&store, "c2ma", "urn:c2pa:hostile", 0);
-        size_t cl = super_begin(&store, "c2cl", "c2pa.claim.v2", 0);
-        content_box(&store, "cbor", bodies[k], lens[k]);
-        box_end(&store, cl);
-        box_end(&store, m);
-        box_end(&store, at);
+        bytebuf store = {0};
+        size_t at = jumbf_open(&store, "c2pa", "c2pa", 0);
+        size_t m = jumbf_open(&store, "c2ma", "urn:c2pa:hostile", 0);
+        size_t cl = jumbf_open(&store, "c2cl", "c2pa.claim.v2", 0);
+        box_content(&store, "cbor", bodies[k], lens[k]);
+        box_close(&store, cl);
+        box_close(&store, m);
+        box_close(&store, at);
         um_container c = {0};
-        c.c2pa = store.p;
-        c.c2pa_size = store.n;
         um_c2pa_report r;
-        CHECK(um_c2pa_validate(&c, NULL, 0, NULL, time(NULL), &r) == UM_OK);
+        validate_store(&c, store.p, store.n, NULL, 0, &r);
         CHECK(has_code(&r, "failure", "claim.cbor.invalid"));
         um_c2pa_report_clear(&r);
-        free(store.p);
+        bb_free(&store);
     }
 }
 
 /* An update manifest binds nothing itself: without a parent manifest it must not pass. */
 static void test_update_manifest_without_parent(void)
 {
-    buf store = {0};
-    size_t at = super_begin(&store, "c2pa", "c2pa", 0);
+    bytebuf store = {0};
     mspec m = {.label = "urn:c2pa:update", .fourcc = "c2um"};
     add_assertion(&m, "c2pa.actions.v2", actions("c2pa.edited.metadata", NULL, 0));
-    write_manifest(&store, &m);
-    free_spec(&m);
-    box_end(&store, at);
+    single_manifest_store(&store, &m);
     um_container c = {0};
-    c.c2pa = store.p;
-    c.c2pa_size = store.n;
     static const uint8_t file[64];
     um_c2pa_report r;
-    CHECK(um_c2pa_validate(&c, file, sizeof file, NULL, time(NULL), &r) == UM_OK);
+    validate_store(&c, store.p, store.n, file, sizeof file, &r);
     CHECK(has_code(&r, "failure", "claim.hardBindings.missing"));
     CHECK(r.state == UM_C2PA_STATE_INVALID);
     um_c2pa_report_clear(&r);
-    free(store.p);
+    bb_free(&store);
 }
 
 static const struct um_test_case cases[] = {

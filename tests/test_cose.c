@@ -26,12 +26,19 @@ typedef struct verify_run {
     um_signer_info signer;
 } verify_run;
 
+static void run_verify_at(verify_run *r, const uint8_t *cose, size_t cose_len,
+                          const uint8_t *claim, size_t claim_len, const um_trust *trust,
+                          time_t now)
+{
+    memset(r, 0, sizeof *r);
+    um_cose_verify_claim(cose, cose_len, claim, claim_len, trust, now, SIG_URL, &r->st,
+                         &r->signer);
+}
+
 static void run_verify(verify_run *r, const uint8_t *cose, size_t cose_len, const uint8_t *claim,
                        size_t claim_len, const um_trust *trust)
 {
-    memset(r, 0, sizeof *r);
-    um_cose_verify_claim(cose, cose_len, claim, claim_len, trust, time(NULL), SIG_URL, &r->st,
-                         &r->signer);
+    run_verify_at(r, cose, cose_len, claim, claim_len, trust, time(NULL));
 }
 
 static void run_free(verify_run *r)
@@ -147,62 +154,79 @@ static void test_changed_claim_mismatch(void)
     um_tp_pki_free(&pki);
 }
 
+/* ---- cases that differ only in how the claim is signed and the codes expected ---- */
+
+#define LAST_DAY_ON -86400L, YEAR /* validity: from a day ago for a year */
+
+typedef struct sign_case {
+    const char *what;
+    um_tp_key_type key;
+    int64_t alg; /* the COSE header's algorithm (the key may not fit it) */
+    const char *eku;
+    long not_before, not_after;
+    int ecdsa_der;      /* ECDSA signature DER-encoded instead of raw r||s */
+    size_t pad_len;     /* unprotected "pad" bytes */
+    const char *must[2], *must_not[1];
+    int alg_unnamed;    /* the signer description names no algorithm */
+} sign_case;
+
+static void run_sign_cases(const sign_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const sign_case *c = &cases[i];
+        um_tp_pki pki;
+        CHECK_MSG(um_tp_pki_make(&pki, c->key, c->eku, c->not_before, c->not_after) == 0, "%s",
+                  c->what);
+        um_tp_cose_spec spec = um_tp_cose_spec_for(&pki, c->alg);
+        spec.ecdsa_der = c->ecdsa_der;
+        spec.pad_len = c->pad_len;
+        size_t len = 0;
+        uint8_t *cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
+        verify_run r;
+        run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
+        for (int k = 0; k < 2 && c->must[k]; k++)
+            CHECK_MSG(has(&r, c->must[k]), "%s: no %s", c->what, c->must[k]);
+        if (c->must_not[0])
+            CHECK_MSG(!has(&r, c->must_not[0]), "%s: %s", c->what, c->must_not[0]);
+        if (c->alg_unnamed)
+            CHECK_MSG(r.signer.alg[0] == '\0', "%s: alg %s", c->what, r.signer.alg);
+        run_free(&r);
+        free(cose);
+        um_tp_pki_free(&pki);
+    }
+}
+
+#define NCASES(t) (sizeof(t) / sizeof(t)[0])
+
 static void test_unknown_algorithm(void)
 {
-    um_tp_pki pki;
-    size_t len = 0;
     /* -47 is ES256K: registered in COSE, not allowed by C2PA. */
-    uint8_t *cose = sign_with(&pki, UM_TP_KEY_EC_P256, -47, UM_TP_EKU_EMAIL, -86400L, YEAR, &len);
-    verify_run r;
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "algorithm.unsupported"));
-    CHECK(!has(&r, "claimSignature.validated"));
-    CHECK(r.signer.alg[0] == '\0');
-    run_free(&r);
-    free(cose);
-    um_tp_pki_free(&pki);
+    static const sign_case c[] = {{"ES256K", UM_TP_KEY_EC_P256, -47, UM_TP_EKU_EMAIL, LAST_DAY_ON,
+                                   0, 0, {"algorithm.unsupported"}, {"claimSignature.validated"},
+                                   1}};
+    run_sign_cases(c, NCASES(c));
 }
 
 static void test_key_does_not_fit_algorithm(void)
 {
-    um_tp_pki pki;
-    size_t len = 0;
-    /* An EC key signing, the header claiming PS256: the RSA check cannot use an EC key. */
-    CHECK(um_tp_pki_make(&pki, UM_TP_KEY_EC_P256, UM_TP_EKU_EMAIL, -86400L, YEAR) == 0);
-    um_tp_cose_spec spec = um_tp_cose_spec_for(&pki, -37);
-    uint8_t *cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
-    verify_run r;
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "claimSignature.mismatch"));
-    CHECK(has(&r, "signingCredential.invalid"));
-    run_free(&r);
-    free(cose);
-    /* A P-256 key under an ES384 header: right family, wrong curve (RFC 9053 2.1). */
-    spec = um_tp_cose_spec_for(&pki, -35);
-    cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "claimSignature.mismatch"));
-    CHECK(has(&r, "signingCredential.invalid"));
-    run_free(&r);
-    free(cose);
-    um_tp_pki_free(&pki);
+    static const sign_case c[] = {
+        /* An EC key signing, the header claiming PS256: the RSA check cannot use an EC key. */
+        {"EC key, PS256", UM_TP_KEY_EC_P256, -37, UM_TP_EKU_EMAIL, LAST_DAY_ON, 0, 0,
+         {"claimSignature.mismatch", "signingCredential.invalid"}, {NULL}, 0},
+        /* A P-256 key under an ES384 header: right family, wrong curve (RFC 9053 2.1). */
+        {"P-256 key, ES384", UM_TP_KEY_EC_P256, -35, UM_TP_EKU_EMAIL, LAST_DAY_ON, 0, 0,
+         {"claimSignature.mismatch", "signingCredential.invalid"}, {NULL}, 0},
+    };
+    run_sign_cases(c, NCASES(c));
 }
 
 static void test_der_ecdsa_signature(void)
 {
-    um_tp_pki pki;
-    CHECK(um_tp_pki_make(&pki, UM_TP_KEY_EC_P256, UM_TP_EKU_EMAIL, -86400L, YEAR) == 0);
-    um_tp_cose_spec spec = um_tp_cose_spec_for(&pki, -7);
-    spec.ecdsa_der = 1;
-    size_t len = 0;
-    uint8_t *cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
-    verify_run r;
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "signingCredential.invalid"));
-    CHECK(has(&r, "claimSignature.mismatch"));
-    run_free(&r);
-    free(cose);
-    um_tp_pki_free(&pki);
+    static const sign_case c[] = {{"DER ECDSA", UM_TP_KEY_EC_P256, -7, UM_TP_EKU_EMAIL,
+                                   LAST_DAY_ON, 1, 0,
+                                   {"signingCredential.invalid", "claimSignature.mismatch"},
+                                   {NULL}, 0}};
+    run_sign_cases(c, NCASES(c));
 }
 
 /* Zero bytes after the COSE structure are box padding (pre-1.0 writers); anything else is not. */
@@ -232,48 +256,31 @@ static void test_trailing_bytes(void)
 
 static void test_expired_leaf(void)
 {
-    um_tp_pki pki;
-    size_t len = 0;
-    uint8_t *cose =
-        sign_with(&pki, UM_TP_KEY_EC_P256, -7, UM_TP_EKU_EMAIL, -2 * YEAR, -YEAR, &len);
-    verify_run r;
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "claimSignature.validated")); /* the signature itself is fine */
-    CHECK(has(&r, "claimSignature.outsideValidity"));
-    CHECK(!has(&r, "claimSignature.insideValidity"));
-    run_free(&r);
-    free(cose);
-    um_tp_pki_free(&pki);
+    static const sign_case c[] = {{"expired", UM_TP_KEY_EC_P256, -7, UM_TP_EKU_EMAIL, -2 * YEAR,
+                                   -YEAR, 0, 0,
+                                   /* the signature itself is fine */
+                                   {"claimSignature.validated", "claimSignature.outsideValidity"},
+                                   {"claimSignature.insideValidity"}, 0}};
+    run_sign_cases(c, NCASES(c));
 }
 
 static void test_not_yet_valid_leaf(void)
 {
-    um_tp_pki pki;
-    size_t len = 0;
-    uint8_t *cose = sign_with(&pki, UM_TP_KEY_EC_P256, -7, UM_TP_EKU_EMAIL, YEAR, 2 * YEAR, &len);
-    verify_run r;
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "claimSignature.outsideValidity"));
-    run_free(&r);
-    free(cose);
-    um_tp_pki_free(&pki);
+    static const sign_case c[] = {{"not yet valid", UM_TP_KEY_EC_P256, -7, UM_TP_EKU_EMAIL, YEAR,
+                                   2 * YEAR, 0, 0, {"claimSignature.outsideValidity"}, {NULL},
+                                   0}};
+    run_sign_cases(c, NCASES(c));
 }
 
 static void test_wrong_or_missing_eku(void)
 {
-    const char *ekus[2] = {UM_TP_EKU_SERVER, NULL};
-    for (int i = 0; i < 2; i++) {
-        um_tp_pki pki;
-        size_t len = 0;
-        uint8_t *cose = sign_with(&pki, UM_TP_KEY_EC_P256, -7, ekus[i], -86400L, YEAR, &len);
-        verify_run r;
-        run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-        CHECK_MSG(has(&r, "signingCredential.invalid"), "eku %s", ekus[i] ? ekus[i] : "none");
-        CHECK(has(&r, "claimSignature.validated"));
-        run_free(&r);
-        free(cose);
-        um_tp_pki_free(&pki);
-    }
+    static const sign_case c[] = {
+        {"eku serverAuth", UM_TP_KEY_EC_P256, -7, UM_TP_EKU_SERVER, LAST_DAY_ON, 0, 0,
+         {"signingCredential.invalid", "claimSignature.validated"}, {NULL}, 0},
+        {"no eku", UM_TP_KEY_EC_P256, -7, NULL, LAST_DAY_ON, 0, 0,
+         {"signingCredential.invalid", "claimSignature.validated"}, {NULL}, 0},
+    };
+    run_sign_cases(c, NCASES(c));
 }
 
 /* A temporary file name for a trust bundle (removed by the caller). */
@@ -437,18 +444,14 @@ static void test_timestamp_sets_validity_time(void)
     size_t len = 0;
     uint8_t *cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
     verify_run r;
-    memset(&r, 0, sizeof r);
-    um_cose_verify_claim(cose, len, test_claim, sizeof test_claim, NULL, time(NULL) + YEAR,
-                         SIG_URL, &r.st, &r.signer);
+    run_verify_at(&r, cose, len, test_claim, sizeof test_claim, NULL, time(NULL) + YEAR);
     CHECK(has(&r, "timeStamp.validated"));
     CHECK(has(&r, "claimSignature.insideValidity"));
     run_free(&r);
     spec.tsa = NULL;
     free(cose);
     cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
-    memset(&r, 0, sizeof r);
-    um_cose_verify_claim(cose, len, test_claim, sizeof test_claim, NULL, time(NULL) + YEAR,
-                         SIG_URL, &r.st, &r.signer);
+    run_verify_at(&r, cose, len, test_claim, sizeof test_claim, NULL, time(NULL) + YEAR);
     CHECK(has(&r, "claimSignature.outsideValidity"));
     run_free(&r);
     free(cose);
@@ -488,18 +491,9 @@ static void test_ocsp(void)
 
 static void test_padding_is_ignored(void)
 {
-    um_tp_pki pki;
-    CHECK(um_tp_pki_make(&pki, UM_TP_KEY_ED25519, UM_TP_EKU_EMAIL, -86400L, YEAR) == 0);
-    um_tp_cose_spec spec = um_tp_cose_spec_for(&pki, -8);
-    spec.pad_len = 300;
-    size_t len = 0;
-    uint8_t *cose = um_tp_cose_sign1(&spec, test_claim, sizeof test_claim, &len);
-    verify_run r;
-    run_verify(&r, cose, len, test_claim, sizeof test_claim, NULL);
-    CHECK(has(&r, "claimSignature.validated"));
-    run_free(&r);
-    free(cose);
-    um_tp_pki_free(&pki);
+    static const sign_case c[] = {{"300 bytes of pad", UM_TP_KEY_ED25519, -8, UM_TP_EKU_EMAIL,
+                                   LAST_DAY_ON, 0, 300, {"claimSignature.validated"}, {NULL}, 0}};
+    run_sign_cases(c, NCASES(c));
 }
 
 /* Every truncation and a sweep of single-byte corruptions: no crash, never "validated" for a

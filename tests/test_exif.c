@@ -251,34 +251,35 @@ static char *comment_of(int be, const uint8_t *uc, uint32_t n, char *charset, si
 /* UTF-16LE in an "MM" file (byte pattern decides), with a BOM, JIS, undefined, no prefix. */
 static void test_user_comment_encodings(void)
 {
-    char cs[16];
-    static const uint8_t le[] = "UNICODE\0H\0i\0 \0t\0h\0e\0r\0e\0";
-    char *s = comment_of(1, le, sizeof le - 1, cs, sizeof cs);
-    CHECK(s && strcmp(s, "Hi there") == 0 && strcmp(cs, "utf-16le") == 0);
-    free(s);
-    static const uint8_t be_in_ii[] = "UNICODE\0\0O\0K";
-    s = comment_of(0, be_in_ii, sizeof be_in_ii - 1, cs, sizeof cs);
-    CHECK(s && strcmp(s, "OK") == 0 && strcmp(cs, "utf-16be") == 0);
-    free(s);
-    static const uint8_t bom[] = "UNICODE\0\xFF\xFE\x41\x30\x42\x30"; /* あい, LE with BOM */
-    s = comment_of(1, bom, sizeof bom - 1, cs, sizeof cs);
-    CHECK(s && strcmp(s, "\xE3\x81\x81\xE3\x81\x82") == 0 && strcmp(cs, "utf-16le") == 0);
-    free(s);
-    static const uint8_t jis[] = "JIS\0\0\0\0\0abc";
-    s = comment_of(0, jis, sizeof jis - 1, cs, sizeof cs);
-    CHECK(s && strcmp(s, "abc") == 0 && strcmp(cs, "jis") == 0);
-    free(s);
-    static const uint8_t undef[] = "\0\0\0\0\0\0\0\0   \0\0";
-    s = comment_of(0, undef, sizeof undef - 1, cs, sizeof cs);
-    CHECK(s == NULL && strcmp(cs, "undefined") == 0); /* camera padding: no text */
-    static const uint8_t latin1[] = "ASCII\0\0\0caf\xE9";
-    s = comment_of(0, latin1, sizeof latin1 - 1, cs, sizeof cs);
-    CHECK(s && strcmp(s, "caf\xC3\xA9") == 0); /* invalid UTF-8 read as Latin-1 */
-    free(s);
-    static const uint8_t bare[] = "hello";
-    s = comment_of(0, bare, 5, cs, sizeof cs);
-    CHECK(s && strcmp(s, "hello") == 0 && strcmp(cs, "none") == 0);
-    free(s);
+#define UC(s) (const uint8_t *)(s), sizeof(s) - 1
+    static const struct {
+        int be;                 /* the TIFF byte order */
+        const uint8_t *bytes;   /* the UserComment value */
+        uint32_t n;
+        const char *text;       /* NULL: no text read */
+        const char *charset;    /* NULL: not checked */
+    } cases[] = {
+        {1, UC("UNICODE\0H\0i\0 \0t\0h\0e\0r\0e\0"), "Hi there", "utf-16le"},
+        {0, UC("UNICODE\0\0O\0K"), "OK", "utf-16be"},
+        /* あい, LE with BOM */
+        {1, UC("UNICODE\0\xFF\xFE\x41\x30\x42\x30"), "\xE3\x81\x81\xE3\x81\x82", "utf-16le"},
+        {0, UC("JIS\0\0\0\0\0abc"), "abc", "jis"},
+        {0, UC("\0\0\0\0\0\0\0\0   \0\0"), NULL, "undefined"}, /* camera padding: no text */
+        {0, UC("ASCII\0\0\0caf\xE9"), "caf\xC3\xA9", NULL}, /* invalid UTF-8 read as Latin-1 */
+        {0, UC("hello"), "hello", "none"},
+    };
+#undef UC
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cs[16];
+        char *s = comment_of(cases[i].be, cases[i].bytes, cases[i].n, cs, sizeof cs);
+        if (cases[i].text)
+            CHECK_MSG(s && strcmp(s, cases[i].text) == 0, "case %zu: %s", i, s ? s : "(none)");
+        else
+            CHECK_MSG(s == NULL, "case %zu: %s", i, s);
+        if (cases[i].charset)
+            CHECK_MSG(strcmp(cs, cases[i].charset) == 0, "case %zu: charset %s", i, cs);
+        free(s);
+    }
 }
 
 /* Every prefix of a valid EXIF reads without harm; loops are refused; bad headers noted. */

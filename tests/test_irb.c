@@ -5,72 +5,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "check.h"
 #include "prov/irb.h"
 
-struct buf {
-    uint8_t b[1 << 16];
-    size_t n;
-};
-
-static void put(struct buf *o, const void *p, size_t n)
-{
-    memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
-static void put8(struct buf *o, unsigned v) { o->b[o->n++] = (uint8_t)v; }
-static void put16(struct buf *o, unsigned v)
-{
-    put8(o, v >> 8);
-    put8(o, v & 0xFF);
-}
-static void put32(struct buf *o, uint32_t v)
-{
-    put16(o, v >> 16);
-    put16(o, v & 0xFFFF);
-}
-
 /* "8BIM" + id + Pascal name padded to even + u32 size + data padded to even. */
-static void block(struct buf *o, unsigned id, const char *name, const void *data, size_t n)
+static void block(bytebuf *o, unsigned id, const char *name, const void *data, size_t n)
 {
-    put(o, "8BIM", 4);
-    put16(o, id);
+    bb_put(o, "8BIM", 4);
+    bb_be16(o, id);
     size_t len = strlen(name);
-    put8(o, (unsigned)len);
-    put(o, name, len);
+    bb_u8(o, (unsigned)len);
+    bb_put(o, name, len);
     if ((1 + len) & 1)
-        put8(o, 0);
-    put32(o, (uint32_t)n);
-    put(o, data, n);
+        bb_u8(o, 0);
+    bb_be32(o, (uint32_t)n);
+    bb_put(o, data, n);
     if (n & 1)
-        put8(o, 0);
+        bb_u8(o, 0);
 }
 
-static void dataset(struct buf *o, unsigned record, unsigned ds, const char *text)
+static void dataset(bytebuf *o, unsigned record, unsigned ds, const char *text)
 {
     size_t n = strlen(text);
-    put8(o, 0x1C);
-    put8(o, record);
-    put8(o, ds);
+    bb_u8(o, 0x1C);
+    bb_u8(o, record);
+    bb_u8(o, ds);
     if (n < 0x8000) {
-        put16(o, (unsigned)n);
+        bb_be16(o, (unsigned)n);
     } else { /* extended: 4 bytes of length follow */
-        put16(o, 0x8004);
-        put32(o, (uint32_t)n);
+        bb_be16(o, 0x8004);
+        bb_be32(o, (uint32_t)n);
     }
-    put(o, text, n);
+    bb_put(o, text, n);
 }
 
-static void unicode(struct buf *o, const char *ascii)
+static void unicode(bytebuf *o, const char *ascii)
 {
-    put32(o, (uint32_t)strlen(ascii));
+    bb_be32(o, (uint32_t)strlen(ascii));
     for (const char *p = ascii; *p; p++)
-        put16(o, (unsigned char)*p);
+        bb_be16(o, (unsigned char)*p);
 }
 
-static void make_iim(struct buf *iim, int utf8)
+static void make_iim(bytebuf *iim, int utf8)
 {
-    memset(iim, 0, sizeof *iim);
+    *iim = (bytebuf){0};
     if (utf8)
         dataset(iim, 1, 90, "\x1b%G");
     dataset(iim, 2, 0, "\x00\x04");
@@ -91,41 +70,49 @@ static void md5_of(const uint8_t *p, size_t n, uint8_t out[16])
 }
 
 /* Quality, version info, thumbnail, IIM + current digest, in Photoshop's order. */
-static void make_irb(struct buf *o, const struct buf *iim, int stale)
+static void make_irb(bytebuf *o, const bytebuf *iim, int stale)
 {
-    memset(o, 0, sizeof *o);
-    put(o, "Photoshop 3.0\0", 14);
-    block(o, 0x0404, "", iim->b, iim->n);
+    *o = (bytebuf){0};
+    bb_put(o, "Photoshop 3.0\0", 14);
+    block(o, 0x0404, "", iim->p, iim->n);
     uint8_t digest[16];
-    md5_of(iim->b, iim->n, digest);
+    md5_of(iim->p, iim->n, digest);
     if (stale)
         digest[0] ^= 1;
     block(o, 0x0425, "", digest, 16);
-    struct buf thumb = {{0}, 0};
-    put32(&thumb, 1);
+    bytebuf thumb = {0};
+    bb_be32(&thumb, 1);
     for (int i = 0; i < 6; i++)
-        put32(&thumb, 160);
-    put(&thumb, "\xFF\xD8\xFF\xE0\x00\x10JFIF\0\xFF\xD9", 14);
-    thumb.n = 28 + 14;
-    block(o, 0x040C, "thumb", thumb.b, thumb.n);
-    struct buf vi = {{0}, 0};
-    put32(&vi, 1);
-    put8(&vi, 1);
+        bb_be32(&thumb, 160);
+    bb_put(&thumb, "\xFF\xD8\xFF\xE0\x00\x10JFIF\0\xFF\xD9", 14);
+    block(o, 0x040C, "thumb", thumb.p, thumb.n);
+    bb_free(&thumb);
+    bytebuf vi = {0};
+    bb_be32(&vi, 1);
+    bb_u8(&vi, 1);
     unicode(&vi, "Adobe Photoshop");
     unicode(&vi, "Adobe Photoshop 2020");
-    put32(&vi, 1);
-    block(o, 0x0421, "", vi.b, vi.n);
+    bb_be32(&vi, 1);
+    block(o, 0x0421, "", vi.p, vi.n);
+    bb_free(&vi);
     static const uint8_t quality[] = {0xFF, 0xFE, 0x01, 0x01, 0x00, 0x03}; /* q -2, prog, 3 */
     block(o, 0x0406, "", quality, sizeof quality);
 }
 
+/* Reads a Photoshop IRB (built into irb) holding a UTF-8 IIM block (built into iim) with a
+ * current or stale digest. r points into irb: free irb after clearing r. */
+static void read_photoshop_irb(int stale, bytebuf *iim, bytebuf *irb, um_irb *r)
+{
+    make_iim(iim, 1);
+    make_irb(irb, iim, stale);
+    CHECK(um_irb_read(irb->p, irb->n, r) == UM_OK);
+}
+
 static void test_photoshop_blocks(void)
 {
-    struct buf iim, irb;
-    make_iim(&iim, 1);
-    make_irb(&irb, &iim, 0);
+    bytebuf iim, irb;
     um_irb r;
-    CHECK(um_irb_read(irb.b, irb.n, &r) == UM_OK);
+    read_photoshop_irb(0, &iim, &irb, &r);
     CHECK(r.valid && r.blocks == 5 && r.nnotes == 0);
     CHECK(r.has_quality && r.photoshop_quality == 2 && r.quality_format == 0x0101 &&
           r.quality_scans == 3);
@@ -151,43 +138,47 @@ static void test_photoshop_blocks(void)
     CHECK(json_array_size(by) == 2);
     um_irb_clear(&r);
     CHECK(r.json == NULL);
+    bb_free(&iim);
+    bb_free(&irb);
 }
 
 static void test_digest_stale_and_missing(void)
 {
-    struct buf iim, irb;
-    make_iim(&iim, 1);
-    make_irb(&irb, &iim, 1);
+    bytebuf iim, irb;
     um_irb r;
-    CHECK(um_irb_read(irb.b, irb.n, &r) == UM_OK);
+    read_photoshop_irb(1, &iim, &irb, &r);
     CHECK(r.digest == UM_IPTC_DIGEST_STALE);
     CHECK(strcmp(json_string_value(json_object_get(r.json, "iptc_digest")), "stale") == 0);
     um_irb_clear(&r);
-    struct buf only = {{0}, 0};
+    bb_free(&iim);
+    bb_free(&irb);
+    bytebuf only = {0};
     uint8_t digest[16] = {1};
     block(&only, 0x0425, "", digest, 16);
-    CHECK(um_irb_read(only.b, only.n, &r) == UM_OK);
+    CHECK(um_irb_read(only.p, only.n, &r) == UM_OK);
     CHECK(r.digest == UM_IPTC_DIGEST_NO_IPTC && !r.has_quality);
     um_irb_clear(&r);
+    bb_free(&only);
 }
 
 /* Bare IIM (TIFF tag 33723): Latin-1 text, an extended-length caption, trailing padding. */
 static void test_bare_iim(void)
 {
-    struct buf iim;
+    bytebuf iim;
     make_iim(&iim, 0);
     char *caption = malloc(40001);
     memset(caption, 'c', 40000);
     caption[40000] = '\0';
     dataset(&iim, 2, 120, caption);
-    put(&iim, "\0\0\0", 3);
+    bb_put(&iim, "\0\0\0", 3);
     um_iptc t;
-    CHECK(um_iptc_read(iim.b, iim.n, &t) == UM_OK);
+    CHECK(um_iptc_read(iim.p, iim.n, &t) == UM_OK);
     CHECK(t.valid && !t.utf8);
     CHECK(strcmp(t.copyright, "\xC2\xA9 Agency") == 0); /* Latin-1 read as such */
     CHECK(strlen(t.caption) == sizeof t.caption - 1);   /* long caption cut in the facts */
     CHECK(json_object_get(t.json, "notes") == NULL);    /* zero padding is not damage */
     um_iptc_clear(&t);
+    bb_free(&iim);
     free(caption);
     /* garbage after the datasets, and a dataset longer than the data */
     static const uint8_t bad[] = {0x1C, 2, 5, 0, 2, 'o', 'k', 0x55, 0x1C};
@@ -203,12 +194,12 @@ static void test_bare_iim(void)
 /* Every prefix of a full IRB parses without harm. */
 static void test_truncated_everywhere(void)
 {
-    struct buf iim, irb;
+    bytebuf iim, irb;
     make_iim(&iim, 1);
     make_irb(&irb, &iim, 0);
     for (size_t n = 0; n <= irb.n; n++) {
         uint8_t *copy = malloc(n ? n : 1);
-        memcpy(copy, irb.b, n);
+        memcpy(copy, irb.p, n);
         um_irb r;
         CHECK(um_irb_read(copy, n, &r) == UM_OK && r.json);
         if (r.iim)
@@ -219,29 +210,32 @@ static void test_truncated_everywhere(void)
         um_iptc_clear(&t);
         free(copy);
     }
+    bb_free(&iim);
+    bb_free(&irb);
 }
 
 static void test_ducky(void)
 {
-    struct buf d = {{0}, 0};
-    put(&d, "Ducky", 5);
-    put16(&d, 1);
-    put16(&d, 4);
-    put32(&d, 62);
-    put16(&d, 2);
-    put16(&d, 4 + 2 * 2);
-    put32(&d, 2);
-    put16(&d, 'h');
-    put16(&d, 'i');
-    put16(&d, 0);
+    bytebuf d = {0};
+    bb_put(&d, "Ducky", 5);
+    bb_be16(&d, 1);
+    bb_be16(&d, 4);
+    bb_be32(&d, 62);
+    bb_be16(&d, 2);
+    bb_be16(&d, 4 + 2 * 2);
+    bb_be32(&d, 2);
+    bb_be16(&d, 'h');
+    bb_be16(&d, 'i');
+    bb_be16(&d, 0);
     um_ducky k;
-    CHECK(um_ducky_read(d.b, d.n, &k) == UM_OK);
+    CHECK(um_ducky_read(d.p, d.n, &k) == UM_OK);
     CHECK(k.has_quality && k.quality == 62);
     CHECK(json_integer_value(json_object_get(k.json, "quality")) == 62);
     CHECK(strcmp(json_string_value(json_object_get(k.json, "comment")), "hi") == 0);
     um_ducky_clear(&k);
-    CHECK(um_ducky_read(d.b + 5, 6, &k) == UM_OK && !k.has_quality); /* cut inside tag 1 */
+    CHECK(um_ducky_read(d.p + 5, 6, &k) == UM_OK && !k.has_quality); /* cut inside tag 1 */
     um_ducky_clear(&k);
+    bb_free(&d);
 }
 
 static const struct um_test_case cases[] = {

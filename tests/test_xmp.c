@@ -14,6 +14,16 @@
     "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
 #define RDF_CLOSE "</rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>"
 
+/* Namespace URIs by which properties are matched (the prefixes in the packets vary on purpose). */
+#define NS_XMP "http://ns.adobe.com/xap/1.0/"
+#define NS_XMP_MM "http://ns.adobe.com/xap/1.0/mm/"
+#define NS_XMP_NOTE "http://ns.adobe.com/xmp/note/"
+#define NS_ST_EVT "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#"
+#define NS_PHOTOSHOP "http://ns.adobe.com/photoshop/1.0/"
+#define NS_IPTC_EXT "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+#define NS_DCTERMS "http://purl.org/dc/terms/"
+#define XMLNS(prefix, uri) "xmlns:" prefix "=\"" uri "\""
+
 static um_error read_str(um_xmp *x, const char *s) { return um_xmp_read(x, (const uint8_t *)s, strlen(s)); }
 
 static const char *jstr(json_t *o, const char *key)
@@ -27,9 +37,9 @@ static void test_attribute_form(void)
 {
     static const char packet[] = RDF_OPEN
         "<rdf:Description rdf:about=\"\" "
-        "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\" "
-        "xmlns:ai=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\" "
-        "xmlns:dcterms=\"http://purl.org/dc/terms/\" xmlns:xmpNote=\"http://ns.adobe.com/xmp/note/\" "
+        XMLNS("xmp", NS_XMP) " " XMLNS("xmpMM", NS_XMP_MM) " "
+        XMLNS("ai", NS_IPTC_EXT) " "
+        XMLNS("dcterms", NS_DCTERMS) " " XMLNS("xmpNote", NS_XMP_NOTE) " "
         "xmp:CreatorTool=\"Adobe Firefly\" xmp:CreateDate=\"2024-01-02T03:04:05Z\" "
         "xmp:ModifyDate=\"2024-01-02T03:04:06Z\" xmp:MetadataDate=\"2024-01-02T03:04:07Z\" "
         "xmpMM:DocumentID=\"xmp.did:1\" xmpMM:OriginalDocumentID=\"xmp.did:0\" "
@@ -61,13 +71,13 @@ static void test_attribute_form(void)
 /* Element form: history as a sequence of structures (both structure spellings), DerivedFrom,
  * Photoshop fields, Dublin Core lists, IPTC 2025.1 AI fields, rdf:resource. */
 static const char element_packet[] = RDF_OPEN
-    "<rdf:Description rdf:about=\"\" xmlns:a=\"http://ns.adobe.com/xap/1.0/\" "
-    "xmlns:mm=\"http://ns.adobe.com/xap/1.0/mm/\" "
-    "xmlns:evt=\"http://ns.adobe.com/xap/1.0/sType/ResourceEvent#\" "
+    "<rdf:Description rdf:about=\"\" " XMLNS("a", NS_XMP) " "
+    XMLNS("mm", NS_XMP_MM) " "
+    XMLNS("evt", NS_ST_EVT) " "
     "xmlns:ref=\"http://ns.adobe.com/xap/1.0/sType/ResourceRef#\" "
-    "xmlns:ps=\"http://ns.adobe.com/photoshop/1.0/\" "
-    "xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\" "
-    "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dct=\"http://purl.org/dc/terms/\">"
+    XMLNS("ps", NS_PHOTOSHOP) " "
+    XMLNS("Iptc4xmpExt", NS_IPTC_EXT) " "
+    "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" " XMLNS("dct", NS_DCTERMS) ">"
     "<a:CreatorTool>Adobe Photoshop CS Windows</a:CreatorTool>"
     "<mm:History><rdf:Seq>"
     "<rdf:li rdf:parseType=\"Resource\"><evt:action>created</evt:action>"
@@ -144,7 +154,7 @@ static void test_namespace_not_prefix(void)
 {
     static const char packet[] = RDF_OPEN
         "<rdf:Description xmlns:xmp=\"http://example.com/not-xmp/\" "
-        "xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\" "
+        XMLNS("Iptc4xmpExt", NS_IPTC_EXT) " "
         "xmp:CreatorTool=\"Fake\">"
         "<Iptc4xmpExt:DigitalSourcefileType>"
         "http://cv.iptc.org/newscodes/digitalsourcetype/softwareImage"
@@ -162,14 +172,14 @@ static void test_namespace_not_prefix(void)
 static void test_extended_merge(void)
 {
     static const char main_packet[] = RDF_OPEN
-        "<rdf:Description xmlns:xmpNote=\"http://ns.adobe.com/xmp/note/\" "
-        "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" "
+        "<rdf:Description " XMLNS("xmpNote", NS_XMP_NOTE) " "
+        XMLNS("xmp", NS_XMP) " "
         "xmpNote:HasExtendedXMP=\"AABBCCDDEEFF00112233445566778899\" "
         "xmp:CreatorTool=\"Tool A\"/>" RDF_CLOSE "\0\0\0\n  ";
     static const char ext_packet[] = RDF_OPEN
-        "<rdf:Description xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\" "
-        "xmlns:stEvt=\"http://ns.adobe.com/xap/1.0/sType/ResourceEvent#\" "
-        "xmlns:photoshop=\"http://ns.adobe.com/photoshop/1.0/\">"
+        "<rdf:Description " XMLNS("xmpMM", NS_XMP_MM) " "
+        XMLNS("stEvt", NS_ST_EVT) " "
+        XMLNS("photoshop", NS_PHOTOSHOP) ">"
         "<xmpMM:History><rdf:Seq><rdf:li stEvt:action=\"saved\" "
         "stEvt:softwareAgent=\"GIMP 2.10\"/></rdf:Seq></xmpMM:History>"
         "<photoshop:DocumentAncestors><rdf:Bag><rdf:li>x</rdf:li></rdf:Bag>"
@@ -203,7 +213,7 @@ static void test_billion_laughs_refused(void)
         "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">]>"
         "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF "
         "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description "
-        "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmp:CreatorTool=\"&lol9;\"/>"
+        XMLNS("xmp", NS_XMP) " xmp:CreatorTool=\"&lol9;\"/>"
         "</rdf:RDF></x:xmpmeta>";
     um_xmp x = {0};
     CHECK(read_str(&x, bomb) == UM_OK);

@@ -10,6 +10,12 @@
 
 um_error um_decode_jpeg(const uint8_t *data, size_t size, const um_limits *limits,
                         um_decoded *out, char *err, size_t errlen);
+/* The JPEG reduced by libjpeg's DCT scaling (1/1, 1/2, 1/4 or 1/8: the smallest that keeps the
+ * longest side >= max_side; max_side <= 0 = full size), as a new 3-channel 0..255 image in *out.
+ * The same checks as um_decode_jpeg (limits before allocation, truncation and damage are errors,
+ * progressive scans capped). For comparisons with small images (io/preview.c). */
+um_error um_decode_jpeg_scaled(const uint8_t *data, size_t size, const um_limits *limits,
+                               int max_side, um_image **out, char *err, size_t errlen);
 um_error um_decode_png(const uint8_t *data, size_t size, const um_limits *limits,
                        um_decoded *out, char *err, size_t errlen);
 um_error um_decode_tiff(const uint8_t *data, size_t size, const um_limits *limits,

@@ -209,7 +209,8 @@ static void walk_markers(const uint8_t *d, size_t size, struct marker_walk *w)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Pass 1: header, limits, coefficients, tables. */
+ * The reader every pass uses: header, limits, then coefficients and tables (pass 1), pixels
+ * (pass 2) or a reduced decode. */
 
 struct jpeg_reader {
     struct jpeg_decompress_struct cinfo;
@@ -264,6 +265,42 @@ static um_error check_header(struct jpeg_decompress_struct *cinfo, const um_limi
                        "to RGB",
                        n);
     return UM_OK;
+}
+
+/* The head every pass shares, called right after its setjmp: the source, the header (an image,
+ * not only tables) and the checks before any image-sized allocation. */
+static um_error read_checked_header(struct jpeg_reader *r, const uint8_t *data, size_t size,
+                                    const um_limits *limits, char *err, size_t errlen)
+{
+    reader_start(r, data, size);
+    if (jpeg_read_header(&r->cinfo, TRUE) != JPEG_HEADER_OK)
+        return um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt JPEG: it holds tables but no image");
+    return check_header(&r->cinfo, limits, err, errlen);
+}
+
+/* One pass over the file: what it does after the checked header. Whatever it stores for its
+ * caller goes through ctx (memory outside this frame, so a longjmp back leaves it intact). */
+typedef um_error (*jpeg_pass)(struct jpeg_reader *r, void *ctx, char *err, size_t errlen);
+
+/* Every pass runs here: the one setjmp that libjpeg's errors come back to (the frame must stay
+ * alive while libjpeg runs, so it cannot live in a helper that returns), the checked header,
+ * the pass, the clean-up. */
+static um_error run_pass(const uint8_t *data, size_t size, const um_limits *limits,
+                         jpeg_pass pass, void *ctx, char *err, size_t errlen)
+{
+    struct jpeg_reader *r = reader_open();
+    if (!r)
+        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
+    um_error e;
+    if (setjmp(r->fail.jump)) {
+        e = failure_to_error(&r->fail, err, errlen);
+    } else {
+        e = read_checked_header(r, data, size, limits, err, errlen);
+        if (e == UM_OK)
+            e = pass(r, ctx, err, errlen);
+    }
+    reader_close(r);
+    return e;
 }
 
 /* libjpeg accepts a component that no scan ever codes (its blocks are then zeros in a
@@ -345,43 +382,28 @@ static void copy_tables_and_flags(j_decompress_ptr cinfo, um_jpeg_info *info)
     info->color_space = (int)cinfo->jpeg_color_space;
 }
 
-static um_error read_coefficients(const uint8_t *data, size_t size, const um_limits *limits,
-                                  const struct marker_walk *walk, um_decoded *out, char *err,
-                                  size_t errlen)
+struct coefficients_pass {
+    const struct marker_walk *walk;
+    um_decoded *out;
+};
+
+static um_error read_coefficients(struct jpeg_reader *r, void *ctx, char *err, size_t errlen)
 {
-    struct jpeg_reader *r = reader_open();
-    if (!r)
-        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
-    um_error e = UM_OK;
-    if (setjmp(r->fail.jump)) {
-        e = failure_to_error(&r->fail, err, errlen);
-        goto done;
-    }
-    reader_start(r, data, size);
-    if (jpeg_read_header(&r->cinfo, TRUE) != JPEG_HEADER_OK) {
-        e = um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt JPEG: it holds tables but no image");
-        goto done;
-    }
-    e = check_header(&r->cinfo, limits, err, errlen);
-    if (e != UM_OK)
-        goto done;
+    struct coefficients_pass *c = ctx;
+    um_decoded *out = c->out;
     out->width = (int)r->cinfo.image_width;
     out->height = (int)r->cinfo.image_height;
     out->bit_depth = 8;
     out->source_channels = r->cinfo.num_components;
     jvirt_barray_ptr *arrays = jpeg_read_coefficients(&r->cinfo);
-    e = check_components(&r->cinfo, walk, err, errlen);
-    if (e != UM_OK)
-        goto done;
+    um_error e = check_components(&r->cinfo, c->walk, err, errlen);
     for (int ci = 0; ci < r->cinfo.num_components && e == UM_OK; ci++)
         e = copy_component(&r->cinfo, arrays[ci], ci, &out->jpeg->comp[ci], err, errlen);
     if (e != UM_OK)
-        goto done;
+        return e;
     copy_tables_and_flags(&r->cinfo, out->jpeg);
     jpeg_finish_decompress(&r->cinfo);
-done:
-    reader_close(r);
-    return e;
+    return UM_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -416,51 +438,108 @@ static void store_row(const JSAMPLE *row, int ncomp, int adobe, um_image *img, i
     }
 }
 
-static um_error read_pixels(const uint8_t *data, size_t size, um_decoded *out, char *err,
-                            size_t errlen)
+/* Decompression to RGB (or gray) samples with the ISLOW IDCT; libjpeg converts YCbCr and YCCK,
+ * store_row the CMYK inks. */
+static void start_output(j_decompress_ptr cinfo)
 {
-    struct jpeg_reader *r = reader_open();
-    if (!r)
-        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
-    um_error e = UM_OK;
-    if (setjmp(r->fail.jump)) {
-        e = failure_to_error(&r->fail, err, errlen);
-        goto done;
-    }
-    reader_start(r, data, size);
-    jpeg_read_header(&r->cinfo, TRUE);
-    J_COLOR_SPACE cs = r->cinfo.jpeg_color_space;
-    r->cinfo.out_color_space = cs == JCS_GRAYSCALE                 ? JCS_GRAYSCALE
-                               : (cs == JCS_CMYK || cs == JCS_YCCK) ? JCS_CMYK
-                                                                    : JCS_RGB;
-    r->cinfo.dct_method = JDCT_ISLOW;
-    jpeg_start_decompress(&r->cinfo);
-    if ((int)r->cinfo.output_width != out->width || (int)r->cinfo.output_height != out->height) {
-        e = um_fail(err, errlen, UM_ERR_CORRUPT,
-                    "corrupt JPEG: decoded size differs from the header");
-        goto done;
-    }
+    J_COLOR_SPACE cs = cinfo->jpeg_color_space;
+    cinfo->out_color_space = cs == JCS_GRAYSCALE                 ? JCS_GRAYSCALE
+                             : (cs == JCS_CMYK || cs == JCS_YCCK) ? JCS_CMYK
+                                                                  : JCS_RGB;
+    cinfo->dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(cinfo);
+}
+
+/* Every output row into img (output_width x output_height, 3 channels), then the end of the
+ * decompression. */
+static um_error read_rows(struct jpeg_reader *r, um_image *img, char *err, size_t errlen)
+{
     int ncomp = r->cinfo.output_components;
-    r->row = malloc((size_t)out->width * (size_t)ncomp);
-    out->rgb = um_alloc_rgb(out->width, out->height, err, errlen);
-    if (!r->row || !out->rgb) {
-        e = um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
-        goto done;
-    }
+    r->row = malloc((size_t)img->width * (size_t)ncomp);
+    if (!r->row)
+        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
     while (r->cinfo.output_scanline < r->cinfo.output_height) {
         int y = (int)r->cinfo.output_scanline;
         JSAMPROW rows[1] = {r->row};
-        if (jpeg_read_scanlines(&r->cinfo, rows, 1) != 1) {
-            e = um_fail(err, errlen, UM_ERR_CORRUPT,
-                        "truncated JPEG: the file ends before the image data is complete");
-            goto done;
-        }
-        store_row(r->row, ncomp, r->cinfo.saw_Adobe_marker, out->rgb, y);
+        if (jpeg_read_scanlines(&r->cinfo, rows, 1) != 1)
+            return um_fail(err, errlen, UM_ERR_CORRUPT,
+                           "truncated JPEG: the file ends before the image data is complete");
+        store_row(r->row, ncomp, r->cinfo.saw_Adobe_marker, img, y);
     }
     jpeg_finish_decompress(&r->cinfo);
-done:
-    reader_close(r);
+    return UM_OK;
+}
+
+static um_error read_pixels(struct jpeg_reader *r, void *ctx, char *err, size_t errlen)
+{
+    um_decoded *out = ctx;
+    start_output(&r->cinfo);
+    if ((int)r->cinfo.output_width != out->width || (int)r->cinfo.output_height != out->height)
+        return um_fail(err, errlen, UM_ERR_CORRUPT,
+                       "corrupt JPEG: decoded size differs from the header");
+    out->rgb = um_alloc_rgb(out->width, out->height, err, errlen);
+    if (!out->rgb)
+        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
+    return read_rows(r, out->rgb, err, errlen);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Reduced decode through libjpeg's DCT scaling (scale_num / scale_denom: the IDCT of the
+ * low-frequency coefficients only), for comparisons at a few hundred pixels (io/preview.c). */
+
+/* The smallest scale 1/1, 1/2, 1/4, 1/8 that still keeps the longest side >= max_side, so an
+ * area average after it works from at least as many pixels as it outputs. */
+static unsigned choose_denominator(unsigned w, unsigned h, int max_side)
+{
+    unsigned longest = w > h ? w : h;
+    unsigned denom = 1;
+    while (denom < 8 && max_side > 0 && (longest + 2u * denom - 1) / (2u * denom) >= (unsigned)max_side)
+        denom *= 2;
+    return denom;
+}
+
+struct scaled_pass {
+    int max_side;
+    um_image *img;
+};
+
+static um_error read_scaled(struct jpeg_reader *r, void *ctx, char *err, size_t errlen)
+{
+    struct scaled_pass *c = ctx;
+    r->cinfo.scale_num = 1;
+    r->cinfo.scale_denom = choose_denominator(r->cinfo.image_width, r->cinfo.image_height,
+                                              c->max_side);
+    start_output(&r->cinfo);
+    c->img = um_image_new((int)r->cinfo.output_width, (int)r->cinfo.output_height, 3);
+    if (!c->img)
+        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
+    return read_rows(r, c->img, err, errlen);
+}
+
+um_error um_decode_jpeg_scaled(const uint8_t *data, size_t size, const um_limits *limits,
+                               int max_side, um_image **out, char *err, size_t errlen)
+{
+    struct scaled_pass c = {max_side, NULL};
+    um_error e = run_pass(data, size, limits, read_scaled, &c, err, errlen);
+    if (e != UM_OK) {
+        um_image_free(c.img);
+        c.img = NULL;
+    }
+    *out = c.img;
     return e;
+}
+
+/* Our marker walk, refused past UM_MAX_JPEG_SEGMENTS segments before the image data. */
+static um_error walk_markers_checked(const uint8_t *data, size_t size, struct marker_walk *walk,
+                                     char *err, size_t errlen)
+{
+    walk_markers(data, size, walk);
+    if (walk->too_many_segments)
+        return um_fail(err, errlen, UM_ERR_LIMIT,
+                       "JPEG has more than %d marker segments before its image data; refusing "
+                       "to read it",
+                       UM_MAX_JPEG_SEGMENTS);
+    return UM_OK;
 }
 
 static void copy_walk_facts(const struct marker_walk *walk, um_jpeg_info *info)
@@ -471,47 +550,42 @@ static void copy_walk_facts(const struct marker_walk *walk, um_jpeg_info *info)
     info->trailing_bytes = walk->trailing_bytes;
 }
 
+struct header_pass {
+    um_jpeg_info *info;
+    int *width, *height;
+};
+
+static um_error read_header_facts(struct jpeg_reader *r, void *ctx, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    struct header_pass *c = ctx;
+    *c->width = (int)r->cinfo.image_width;
+    *c->height = (int)r->cinfo.image_height;
+    for (int ci = 0; ci < r->cinfo.num_components && ci < 4; ci++) {
+        const jpeg_component_info *comp = r->cinfo.comp_info + ci;
+        c->info->comp[ci].id = comp->component_id;
+        c->info->comp[ci].h_samp = comp->h_samp_factor;
+        c->info->comp[ci].v_samp = comp->v_samp_factor;
+        c->info->comp[ci].quant_index = comp->quant_tbl_no;
+    }
+    copy_tables_and_flags(&r->cinfo, c->info);
+    return UM_OK;
+}
+
 um_error um_jpeg_read_header(const uint8_t *data, size_t size, const um_limits *limits,
                              um_jpeg_info *info, int *width, int *height, char *err,
                              size_t errlen)
 {
     memset(info, 0, sizeof *info);
     struct marker_walk walk;
-    walk_markers(data, size, &walk);
-    if (walk.too_many_segments)
-        return um_fail(err, errlen, UM_ERR_LIMIT,
-                       "JPEG has more than %d marker segments before its image data; refusing "
-                       "to read it",
-                       UM_MAX_JPEG_SEGMENTS);
-    struct jpeg_reader *r = reader_open();
-    if (!r)
-        return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory reading the JPEG header");
-    um_error e = UM_OK;
-    if (setjmp(r->fail.jump)) {
-        e = failure_to_error(&r->fail, err, errlen);
-        goto done;
-    }
-    reader_start(r, data, size);
-    if (jpeg_read_header(&r->cinfo, TRUE) != JPEG_HEADER_OK) {
-        e = um_fail(err, errlen, UM_ERR_CORRUPT, "corrupt JPEG: it holds tables but no image");
-        goto done;
-    }
-    e = check_header(&r->cinfo, limits, err, errlen);
+    um_error e = walk_markers_checked(data, size, &walk, err, errlen);
     if (e != UM_OK)
-        goto done;
-    *width = (int)r->cinfo.image_width;
-    *height = (int)r->cinfo.image_height;
-    for (int ci = 0; ci < r->cinfo.num_components && ci < 4; ci++) {
-        const jpeg_component_info *comp = r->cinfo.comp_info + ci;
-        info->comp[ci].id = comp->component_id;
-        info->comp[ci].h_samp = comp->h_samp_factor;
-        info->comp[ci].v_samp = comp->v_samp_factor;
-        info->comp[ci].quant_index = comp->quant_tbl_no;
-    }
-    copy_tables_and_flags(&r->cinfo, info);
-    copy_walk_facts(&walk, info);
-done:
-    reader_close(r);
+        return e;
+    struct header_pass c = {info, width, height};
+    e = run_pass(data, size, limits, read_header_facts, &c, err, errlen);
+    if (e == UM_OK)
+        copy_walk_facts(&walk, info);
     return e;
 }
 
@@ -519,19 +593,17 @@ um_error um_decode_jpeg(const uint8_t *data, size_t size, const um_limits *limit
                         um_decoded *out, char *err, size_t errlen)
 {
     struct marker_walk walk;
-    walk_markers(data, size, &walk);
-    if (walk.too_many_segments)
-        return um_fail(err, errlen, UM_ERR_LIMIT,
-                       "JPEG has more than %d marker segments before its image data; refusing "
-                       "to read it",
-                       UM_MAX_JPEG_SEGMENTS);
+    um_error e = walk_markers_checked(data, size, &walk, err, errlen);
+    if (e != UM_OK)
+        return e;
     out->jpeg = calloc(1, sizeof *out->jpeg);
     if (!out->jpeg)
         return um_fail(err, errlen, UM_ERR_NOMEM, "out of memory decoding the JPEG");
-    um_error e = read_coefficients(data, size, limits, &walk, out, err, errlen);
+    struct coefficients_pass coefficients = {&walk, out};
+    e = run_pass(data, size, limits, read_coefficients, &coefficients, err, errlen);
     if (e != UM_OK)
         return e;
-    e = read_pixels(data, size, out, err, errlen);
+    e = run_pass(data, size, limits, read_pixels, out, err, errlen);
     if (e != UM_OK)
         return e;
     copy_walk_facts(&walk, out->jpeg);

@@ -11,203 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prov/cbor_safe.h"
 #include "prov/jumbf.h"
+#include "prov/text.h"
 
 #define C2PA_MAX_MANIFESTS 1024     /* manifest superboxes considered in one store */
 #define C2PA_MAX_INGREDIENT_DEPTH 16
 #define C2PA_MAX_REFS 4096          /* hashed URIs read from one claim */
 #define C2PA_MAX_EXCLUSIONS 1024
 #define CBOR_MAX_DEPTH 48           /* nesting accepted before libcbor decodes (decref recurses) */
-#define CBOR_MAX_ITEMS 500000
+#define CBOR_MAX_ITEMS UM_CBOR_MAX_ITEMS
 #define CBOR_MAX_BYTES (16u << 20)
 #define JSON_MAX_DEPTH 24
 #define JSON_MAX_NODES 20000
 #define JSON_MAX_STRING 8192
 
 /* ---------------------------------------------------------------------------------------- */
-/* CBOR: a pre-scan so that cbor_load never allocates for counts the bytes cannot hold and
- * cbor_decref (recursive) never meets deep nesting; accessors that take no references. */
+/* CBOR: loaded through cbor_safe.h (a walk first, so that cbor_load never allocates for counts
+ * the bytes cannot hold and cbor_decref, recursive, never meets deep nesting), read through its
+ * type-checked accessors; and turned into JSON for the report. */
 
-static int cbor_head(const uint8_t *d, size_t n, size_t *p, int *major, int *ai, uint64_t *val)
-{
-    if (*p >= n)
-        return 0;
-    uint8_t ib = d[(*p)++];
-    *major = ib >> 5;
-    *ai = ib & 31;
-    int extra = *ai < 24 ? 0 : *ai == 24 ? 1 : *ai == 25 ? 2 : *ai == 26 ? 4 : *ai == 27 ? 8 : -1;
-    if (*ai == 31) {
-        *val = 0;
-        return (*major >= 2 && *major <= 5) || *major == 7;
-    }
-    if (extra < 0 || (size_t)extra > n - *p)
-        return 0;
-    *val = extra == 0 ? (uint64_t)*ai : 0;
-    for (int i = 0; i < extra; i++)
-        *val = (*val << 8) | d[(*p)++];
-    return 1;
-}
-
-#define CBOR_INDEFINITE UINT64_MAX
-
-/* 1 when d[0..n) starts with one well-formed item within the caps. */
-static int cbor_prescan(const uint8_t *d, size_t n)
-{
-    uint64_t left[CBOR_MAX_DEPTH + 1]; /* items still expected per open container */
-    int depth = 0;
-    size_t p = 0, items = 0;
-    left[0] = 1;
-    while (depth > 0 || left[0] > 0) {
-        int major, ai;
-        uint64_t val;
-        if (++items > CBOR_MAX_ITEMS || !cbor_head(d, n, &p, &major, &ai, &val))
-            return 0;
-        size_t rest = n - p;
-        if (major == 7 && ai == 31) { /* break: closes the innermost indefinite container */
-            if (depth == 0 || left[depth] != CBOR_INDEFINITE)
-                return 0;
-            depth--;
-        } else if (ai == 31 || major == 4 || major == 5 || major == 6) {
-            uint64_t count = ai == 31 ? CBOR_INDEFINITE : major == 6 ? 1 : val;
-            if (major == 5 && count != CBOR_INDEFINITE) {
-                if (count > rest / 2)
-                    return 0;
-                count *= 2;
-            }
-            if (count != CBOR_INDEFINITE && count > rest)
-                return 0;
-            if (depth >= CBOR_MAX_DEPTH)
-                return 0;
-            if (count > 0) {
-                left[++depth] = count;
-                continue;
-            }
-        } else if (major == 2 || major == 3) {
-            if (val > rest)
-                return 0;
-            p += (size_t)val;
-        }
-        /* one item complete: count it against its container, closing finished ones */
-        for (;;) {
-            if (left[depth] != CBOR_INDEFINITE)
-                left[depth]--;
-            if (depth == 0 || left[depth] != 0)
-                break;
-            depth--;
-        }
-        if (depth == 0 && left[0] == 0)
-            break;
-    }
-    return 1;
-}
-
-static cbor_item_t *cbor_load_checked(const uint8_t *data, size_t size)
-{
-    if (!data || size == 0 || size > CBOR_MAX_BYTES || !cbor_prescan(data, size))
-        return NULL;
-    struct cbor_load_result res;
-    cbor_item_t *it = cbor_load(data, size, &res);
-    if (it && res.error.code != CBOR_ERR_NONE) {
-        cbor_decref(&it);
-        return NULL;
-    }
-    return it;
-}
-
-/* cbor_decref does not accept NULL */
-static void cbor_release(cbor_item_t **it)
-{
-    if (*it)
-        cbor_decref(it);
-}
-
-static const cbor_item_t *cbor_untag(const cbor_item_t *it)
-{
-    for (int i = 0; it && cbor_isa_tag(it) && i < CBOR_MAX_DEPTH; i++) {
-        cbor_item_t *inner = cbor_tag_item(it); /* takes a reference; the tag keeps one */
-        cbor_item_t *tmp = inner;
-        cbor_decref(&tmp);
-        it = inner;
-    }
-    return it;
-}
-
-static int cbor_text(const cbor_item_t *it, char *buf, size_t cap)
-{
-    it = cbor_untag(it);
-    if (cap == 0)
-        return 0;
-    buf[0] = '\0';
-    if (!it || !cbor_isa_string(it))
-        return 0;
-    size_t used = 0;
-    if (cbor_string_is_definite(it)) {
-        size_t len = cbor_string_length(it);
-        used = len < cap - 1 ? len : cap - 1;
-        memcpy(buf, cbor_string_handle(it), used);
-    } else {
-        cbor_item_t **chunk = cbor_string_chunks_handle(it);
-        for (size_t i = 0; i < cbor_string_chunk_count(it) && used < cap - 1; i++) {
-            if (!cbor_isa_string(chunk[i]) || !cbor_string_is_definite(chunk[i]))
-                break;
-            size_t len = cbor_string_length(chunk[i]), room = cap - 1 - used;
-            size_t take = len < room ? len : room;
-            memcpy(buf + used, cbor_string_handle(chunk[i]), take);
-            used += take;
-        }
-    }
-    buf[used] = '\0';
-    return 1;
-}
-
-static const uint8_t *cbor_bytes(const cbor_item_t *it, size_t *len)
-{
-    it = cbor_untag(it);
-    *len = 0;
-    if (!it || !cbor_isa_bytestring(it) || !cbor_bytestring_is_definite(it))
-        return NULL;
-    *len = cbor_bytestring_length(it);
-    return cbor_bytestring_handle(it) ? cbor_bytestring_handle(it) : (const uint8_t *)"";
-}
-
-static cbor_item_t **cbor_array(const cbor_item_t *it, size_t *n)
-{
-    it = cbor_untag(it);
-    *n = 0;
-    if (!it || !cbor_isa_array(it))
-        return NULL;
-    *n = cbor_array_size(it);
-    return cbor_array_handle(it);
-}
-
-static int cbor_key_is(const cbor_item_t *key, const char *name)
-{
-    if (!cbor_isa_string(key))
-        return 0;
-    if (cbor_string_is_definite(key)) {
-        size_t len = strlen(name);
-        return cbor_string_length(key) == len && memcmp(cbor_string_handle(key), name, len) == 0;
-    }
-    char buf[128];
-    return cbor_text(key, buf, sizeof buf) && strcmp(buf, name) == 0;
-}
-
-static const cbor_item_t *cbor_get(const cbor_item_t *map, const char *key)
-{
-    map = cbor_untag(map);
-    if (!map || !cbor_isa_map(map))
-        return NULL;
-    struct cbor_pair *pairs = cbor_map_handle(map);
-    for (size_t i = 0; i < cbor_map_size(map); i++)
-        if (cbor_key_is(pairs[i].key, key))
-            return pairs[i].value;
-    return NULL;
-}
-
-static int cbor_get_text(const cbor_item_t *map, const char *key, char *buf, size_t cap)
-{
-    return cbor_text(cbor_get(map, key), buf, cap);
-}
+/* Claims and assertions: the item is read, whatever follows it in the box is not. */
+static const um_cbor_caps c2pa_cbor_caps = {CBOR_MAX_BYTES, CBOR_MAX_DEPTH, CBOR_MAX_ITEMS,
+                                            UM_CBOR_IGNORE_REST};
 
 typedef struct json_budget {
     int nodes;
@@ -223,12 +49,12 @@ static json_t *cbor_map_to_json(const cbor_item_t *it, int depth, json_budget *b
     struct cbor_pair *pairs = cbor_map_handle(it);
     for (size_t i = 0; i < cbor_map_size(it); i++) {
         char key[256];
-        const cbor_item_t *k = cbor_untag(pairs[i].key);
+        const cbor_item_t *k = um_cbor_untag(pairs[i].key);
         if (cbor_isa_uint(k))
             snprintf(key, sizeof key, "%llu", (unsigned long long)cbor_get_int(k));
         else if (cbor_isa_negint(k))
             snprintf(key, sizeof key, "-%llu", (unsigned long long)cbor_get_int(k) + 1);
-        else if (!cbor_text(k, key, sizeof key))
+        else if (!um_cbor_text(k, key, sizeof key))
             continue;
         json_t *v = cbor_to_json_rec(pairs[i].value, depth + 1, b);
         if (!v || json_object_set_new(obj, key, v) != 0) {
@@ -261,10 +87,8 @@ static json_t *cbor_scalar_to_json(const cbor_item_t *it)
         char *buf = malloc(JSON_MAX_STRING);
         if (!buf)
             return NULL;
-        cbor_text(it, buf, JSON_MAX_STRING);
-        json_t *s = json_string(buf);
-        if (!s) /* not UTF-8: keep it visible but safe */
-            s = json_string("(invalid UTF-8)");
+        um_cbor_text(it, buf, JSON_MAX_STRING);
+        json_t *s = um_json_cstr(buf);
         free(buf);
         return s;
     }
@@ -277,7 +101,7 @@ static json_t *cbor_scalar_to_json(const cbor_item_t *it)
 
 static json_t *cbor_to_json_rec(const cbor_item_t *it, int depth, json_budget *b)
 {
-    it = cbor_untag(it);
+    it = um_cbor_untag(it);
     if (!it || depth > JSON_MAX_DEPTH || ++b->nodes > JSON_MAX_NODES)
         return json_null();
     if (cbor_isa_map(it))
@@ -504,7 +328,7 @@ static int is_prerelease_hash(const vctx *v, int idx, const char *alg, const uin
 
 static void hashed_uri_alg(const manifest *m, const cbor_item_t *ref, char *alg, size_t cap)
 {
-    if (!cbor_get_text(ref, "alg", alg, cap) || !alg[0])
+    if (!um_cbor_get_text(ref, "alg", alg, cap) || !alg[0])
         snprintf(alg, cap, "%s", m->alg);
 }
 
@@ -513,8 +337,8 @@ static int check_hashed_uri(vctx *v, manifest *m, const cbor_item_t *ref)
 {
     char url[1024], alg[16], abs[1024];
     size_t hash_len;
-    const uint8_t *hash = cbor_bytes(cbor_get(ref, "hash"), &hash_len);
-    if (!cbor_get_text(ref, "url", url, sizeof url) || !hash) {
+    const uint8_t *hash = um_cbor_bytes(um_cbor_map_get(ref, "hash"), &hash_len);
+    if (!um_cbor_get_text(ref, "url", url, sizeof url) || !hash) {
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "claim.malformed", NULL,
                            "A hashed URI in the claim lacks its url or hash.");
         return -1;
@@ -554,7 +378,7 @@ static cbor_item_t *load_box_cbor(const vctx *v, int super)
         return NULL;
     size_t len;
     const uint8_t *p = um_jumbf_payload(&v->t, c, &len);
-    return cbor_load_checked(p, len);
+    return um_cbor_load(p, len, &c2pa_cbor_caps);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -565,19 +389,18 @@ static cbor_item_t *load_box_cbor(const vctx *v, int super)
 static int read_exclusions(const cbor_item_t *dh, uint64_t file_size, byte_range *ex, size_t *n)
 {
     size_t count;
-    cbor_item_t **el = cbor_array(cbor_get(dh, "exclusions"), &count);
+    cbor_item_t **el = um_cbor_array(um_cbor_map_get(dh, "exclusions"), &count);
     *n = 0;
     if (!el)
-        return cbor_get(dh, "exclusions") == NULL; /* absent is fine, wrong type is not */
+        return um_cbor_map_get(dh, "exclusions") == NULL; /* absent is fine, wrong type is not */
     if (count > C2PA_MAX_EXCLUSIONS)
         return 0;
     uint64_t prev_end = 0;
     for (size_t i = 0; i < count; i++) {
-        const cbor_item_t *s = cbor_untag(cbor_get(el[i], "start"));
-        const cbor_item_t *l = cbor_untag(cbor_get(el[i], "length"));
-        if (!s || !l || !cbor_isa_uint(s) || !cbor_isa_uint(l))
+        uint64_t start, length;
+        if (!um_cbor_uint(um_cbor_map_get(el[i], "start"), &start) ||
+            !um_cbor_uint(um_cbor_map_get(el[i], "length"), &length))
             return 0;
-        uint64_t start = cbor_get_int(s), length = cbor_get_int(l);
         if (start < prev_end || start > file_size || length > file_size - start)
             return 0;
         ex[i].start = start;
@@ -608,11 +431,11 @@ static void check_data_hash(vctx *v, manifest *m, int idx, const char *url)
     cbor_item_t *dh = load_box_cbor(v, idx);
     byte_range *ex = malloc(sizeof *ex * (C2PA_MAX_EXCLUSIONS + 1) * 2);
     size_t nex = 0, hash_len = 0;
-    const uint8_t *hash = dh ? cbor_bytes(cbor_get(dh, "hash"), &hash_len) : NULL;
+    const uint8_t *hash = dh ? um_cbor_bytes(um_cbor_map_get(dh, "hash"), &hash_len) : NULL;
     char alg[16];
     if (!ex) {
         v->oom = 1;
-        cbor_release(&dh);
+        um_cbor_release(&dh);
         return;
     }
     if (!hash || !read_exclusions(dh, v->file_size, ex, &nex)) {
@@ -668,7 +491,7 @@ static void check_data_hash(vctx *v, manifest *m, int idx, const char *url)
                            "changed after signing.");
 done:
     free(ex);
-    cbor_release(&dh);
+    um_cbor_release(&dh);
 }
 
 /* One c2pa.hash.boxes entry: its names must be the next spans of the file, in order; the hash
@@ -677,14 +500,14 @@ static int check_box_entry(vctx *v, const cbor_item_t *entry, const char *alg_de
                            size_t *pos, char *why, size_t cap)
 {
     size_t nnames, hash_len;
-    cbor_item_t **names = cbor_array(cbor_get(entry, "names"), &nnames);
-    const uint8_t *hash = cbor_bytes(cbor_get(entry, "hash"), &hash_len);
+    cbor_item_t **names = um_cbor_array(um_cbor_map_get(entry, "names"), &nnames);
+    const uint8_t *hash = um_cbor_bytes(um_cbor_map_get(entry, "hash"), &hash_len);
     char alg[16];
     if (!names || nnames == 0 || !hash) {
         snprintf(why, cap, "entry without names or hash");
         return -1;
     }
-    if (!cbor_get_text(entry, "alg", alg, sizeof alg) || !alg[0])
+    if (!um_cbor_get_text(entry, "alg", alg, sizeof alg) || !alg[0])
         snprintf(alg, sizeof alg, "%s", alg_default);
     const EVP_MD *md = md_for(alg);
     if (!md) {
@@ -695,10 +518,10 @@ static int check_box_entry(vctx *v, const cbor_item_t *entry, const char *alg_de
     int is_store = 0;
     for (size_t i = 0; i < nnames; i++) {
         char name[16];
-        if (*pos >= v->c->nbox || !cbor_text(names[i], name, sizeof name) ||
+        if (*pos >= v->c->nbox || !um_cbor_text(names[i], name, sizeof name) ||
             strcmp(name, v->c->box[*pos].name) != 0) {
             snprintf(why, cap, "box \"%s\" is not the next box of the file",
-                     cbor_text(names[i], name, sizeof name) ? name : "?");
+                     um_cbor_text(names[i], name, sizeof name) ? name : "?");
             return -3;
         }
         const um_box_span *s = &v->c->box[*pos];
@@ -736,7 +559,7 @@ static void check_boxes_hash(vctx *v, manifest *m, int idx, const char *url)
     }
     cbor_item_t *bh = load_box_cbor(v, idx);
     size_t n;
-    cbor_item_t **entries = bh ? cbor_array(cbor_get(bh, "boxes"), &n) : NULL;
+    cbor_item_t **entries = bh ? um_cbor_array(um_cbor_map_get(bh, "boxes"), &n) : NULL;
     char alg[16], why[160] = "";
     size_t pos = 0;
     int result = entries && n > 0 ? 1 : -1;
@@ -763,7 +586,7 @@ static void check_boxes_hash(vctx *v, manifest *m, int idx, const char *url)
                            result == 0 ? "assertion.boxesHash.mismatch"
                                        : "assertion.boxesHash.malformed",
                            url, "%s", why);
-    cbor_release(&bh);
+    um_cbor_release(&bh);
 }
 
 /* Exactly one hard binding per standard manifest (spec 15.10.1), checked over the asset. */
@@ -816,27 +639,27 @@ static um_c2pa_ai classify_source_type(const char *uri)
 /* softwareAgent: v1 text, v2 map {name, version}. */
 static void software_agent(const cbor_item_t *a, char *buf, size_t cap)
 {
-    const cbor_item_t *sa = cbor_get(a, "softwareAgent");
+    const cbor_item_t *sa = um_cbor_map_get(a, "softwareAgent");
     buf[0] = '\0';
-    if (cbor_text(sa, buf, cap))
+    if (um_cbor_text(sa, buf, cap))
         return;
     char name[128] = "", version[64] = "";
-    cbor_get_text(sa, "name", name, sizeof name);
-    cbor_get_text(sa, "version", version, sizeof version);
+    um_cbor_get_text(sa, "name", name, sizeof name);
+    um_cbor_get_text(sa, "version", version, sizeof version);
     snprintf(buf, cap, "%s%s%s", name, version[0] ? " " : "", version);
 }
 
 static json_t *describe_action(manifest *m, const char *assertion, const cbor_item_t *a)
 {
     char action[128] = "", agent[200], dst[200] = "", when[64] = "", desc[512] = "";
-    const cbor_item_t *params = cbor_get(a, "parameters");
-    cbor_get_text(a, "action", action, sizeof action);
+    const cbor_item_t *params = um_cbor_map_get(a, "parameters");
+    um_cbor_get_text(a, "action", action, sizeof action);
     software_agent(a, agent, sizeof agent);
-    if (!cbor_get_text(a, "digitalSourceType", dst, sizeof dst) || !dst[0])
-        cbor_get_text(params, "com.adobe.digitalSourceType", dst, sizeof dst);
-    cbor_get_text(a, "when", when, sizeof when);
-    if (!cbor_get_text(a, "description", desc, sizeof desc) || !desc[0])
-        cbor_get_text(params, "description", desc, sizeof desc);
+    if (!um_cbor_get_text(a, "digitalSourceType", dst, sizeof dst) || !dst[0])
+        um_cbor_get_text(params, "com.adobe.digitalSourceType", dst, sizeof dst);
+    um_cbor_get_text(a, "when", when, sizeof when);
+    if (!um_cbor_get_text(a, "description", desc, sizeof desc) || !desc[0])
+        um_cbor_get_text(params, "description", desc, sizeof desc);
     um_c2pa_ai ai = dst[0] ? classify_source_type(dst) : UM_C2PA_AI_NONE;
     if (ai > m->ai) {
         m->ai = ai;
@@ -848,15 +671,15 @@ static json_t *describe_action(manifest *m, const char *assertion, const cbor_it
     json_t *j = json_object();
     if (!j)
         return NULL;
-    json_object_set_new(j, "action", json_string(action));
+    json_object_set_new(j, "action", um_json_cstr(action));
     if (when[0])
-        json_object_set_new(j, "when", json_string(when));
+        json_object_set_new(j, "when", um_json_cstr(when));
     if (agent[0])
-        json_object_set_new(j, "softwareAgent", json_string(agent));
+        json_object_set_new(j, "softwareAgent", um_json_cstr(agent));
     if (dst[0])
-        json_object_set_new(j, "digitalSourceType", json_string(dst));
+        json_object_set_new(j, "digitalSourceType", um_json_cstr(dst));
     if (desc[0])
-        json_object_set_new(j, "description", json_string(desc));
+        json_object_set_new(j, "description", um_json_cstr(desc));
     if (ai != UM_C2PA_AI_NONE)
         json_object_set_new(j, "ai", json_string(ai == UM_C2PA_AI_GENERATED ? "generated"
                                                                            : "edited"));
@@ -866,7 +689,7 @@ static json_t *describe_action(manifest *m, const char *assertion, const cbor_it
 static void read_actions(manifest *m, const char *label, const cbor_item_t *body, json_t *list)
 {
     size_t n;
-    cbor_item_t **acts = cbor_array(cbor_get(body, "actions"), &n);
+    cbor_item_t **acts = um_cbor_array(um_cbor_map_get(body, "actions"), &n);
     for (size_t i = 0; acts && i < n && i < 1000; i++) {
         json_t *a = describe_action(m, label, acts[i]);
         if (a)
@@ -903,7 +726,8 @@ static json_t *assertion_data(const vctx *v, int box)
     int c = um_jumbf_content(&v->t, box, "cbor");
     size_t len;
     if (c >= 0) {
-        cbor_item_t *it = cbor_load_checked(um_jumbf_payload(&v->t, c, &len), len);
+        const uint8_t *p = um_jumbf_payload(&v->t, c, &len); /* sets len: call it first */
+        cbor_item_t *it = um_cbor_load(p, len, &c2pa_cbor_caps);
         json_t *j = it ? cbor_to_json(it) : json_pack("{ss}", "error", "CBOR not decodable");
         if (it)
             cbor_decref(&it);
@@ -951,7 +775,7 @@ static int assertion_store_of(const vctx *v, const manifest *m)
 static void verify_signature(vctx *v, manifest *m, const uint8_t *claim, size_t claim_len)
 {
     char uri[512] = "self#jumbf=c2pa.signature", url[1024];
-    cbor_get_text(m->claim, "signature", uri, sizeof uri);
+    um_cbor_get_text(m->claim, "signature", uri, sizeof uri);
     int sig = resolve_uri(v, m->box, uri);
     if (sig < 0)
         sig = um_jumbf_child_by_label(&v->t, m->box, "c2pa.signature", 0);
@@ -985,14 +809,14 @@ static void check_update_parent_binding(vctx *v, manifest *m)
         if (!v->t.box[i].is_super || !label_is(base, "c2pa.ingredient"))
             continue;
         cbor_item_t *ing = load_box_cbor(v, i);
-        const cbor_item_t *ref = cbor_get(ing, "activeManifest");
+        const cbor_item_t *ref = um_cbor_map_get(ing, "activeManifest");
         if (!ref)
-            ref = cbor_get(ing, "c2pa_manifest");
-        cbor_get_text(ing, "relationship", rel, sizeof rel);
+            ref = um_cbor_map_get(ing, "c2pa_manifest");
+        um_cbor_get_text(ing, "relationship", rel, sizeof rel);
         int target = -1;
-        if (strcmp(rel, "parentOf") == 0 && cbor_get_text(ref, "url", url, sizeof url))
+        if (strcmp(rel, "parentOf") == 0 && um_cbor_get_text(ref, "url", url, sizeof url))
             target = resolve_uri(v, m->box, url);
-        cbor_release(&ing);
+        um_cbor_release(&ing);
         int ti = target >= 0 ? owning_manifest(v, target) : -1;
         if (ti >= 0 && &v->mf[ti] != m && v->mf[ti].kind != MF_UPDATE) {
             check_hard_bindings(v, m, v->mf[ti].bindings, v->mf[ti].nbind);
@@ -1012,7 +836,7 @@ static void check_claim_assertions(vctx *v, manifest *m, int is_active)
     size_t total = 0;
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
         size_t n;
-        cbor_item_t **refs = cbor_array(cbor_get(m->claim, lists[l]), &n);
+        cbor_item_t **refs = um_cbor_array(um_cbor_map_get(m->claim, lists[l]), &n);
         for (size_t i = 0; refs && i < n && total < C2PA_MAX_REFS; i++, total++) {
             int idx = check_hashed_uri(v, m, refs[i]);
             if (idx < 0)
@@ -1060,9 +884,9 @@ static void describe_claim(manifest *m, json_t *j)
 {
     char buf[1024];
     json_object_set_new(j, "claim_version", json_integer(m->claim_version));
-    if (cbor_get_text(m->claim, "claim_generator", buf, sizeof buf))
-        json_object_set_new(j, "claim_generator", json_string(buf));
-    const cbor_item_t *info = cbor_get(m->claim, "claim_generator_info");
+    if (um_cbor_get_text(m->claim, "claim_generator", buf, sizeof buf))
+        json_object_set_new(j, "claim_generator", um_json_cstr(buf));
+    const cbor_item_t *info = um_cbor_map_get(m->claim, "claim_generator_info");
     if (info) {
         json_t *ji = cbor_to_json(info);
         if (ji && !json_is_array(ji)) { /* v2: one map; c2patool shows a list */
@@ -1072,31 +896,31 @@ static void describe_claim(manifest *m, json_t *j)
         }
         json_object_set_new(j, "claim_generator_info", ji);
     }
-    if (cbor_get_text(m->claim, "dc:title", buf, sizeof buf))
-        json_object_set_new(j, "title", json_string(buf));
-    if (cbor_get_text(m->claim, "dc:format", buf, sizeof buf))
-        json_object_set_new(j, "format", json_string(buf));
-    if (cbor_get_text(m->claim, "instanceID", buf, sizeof buf))
-        json_object_set_new(j, "instance_id", json_string(buf));
+    if (um_cbor_get_text(m->claim, "dc:title", buf, sizeof buf))
+        json_object_set_new(j, "title", um_json_cstr(buf));
+    if (um_cbor_get_text(m->claim, "dc:format", buf, sizeof buf))
+        json_object_set_new(j, "format", um_json_cstr(buf));
+    if (um_cbor_get_text(m->claim, "instanceID", buf, sizeof buf))
+        json_object_set_new(j, "instance_id", um_json_cstr(buf));
     if (m->alg[0])
-        json_object_set_new(j, "alg", json_string(m->alg));
-    const cbor_item_t *red = cbor_get(m->claim, "redacted_assertions");
+        json_object_set_new(j, "alg", um_json_cstr(m->alg));
+    const cbor_item_t *red = um_cbor_map_get(m->claim, "redacted_assertions");
     if (red)
         json_object_set_new(j, "redacted_assertions", cbor_to_json(red));
 }
 
 static void claim_generator_name(const manifest *m, char *buf, size_t cap)
 {
-    if (cbor_get_text(m->claim, "claim_generator", buf, cap) && buf[0])
+    if (um_cbor_get_text(m->claim, "claim_generator", buf, cap) && buf[0])
         return;
-    const cbor_item_t *info = cbor_get(m->claim, "claim_generator_info");
+    const cbor_item_t *info = um_cbor_map_get(m->claim, "claim_generator_info");
     size_t n;
-    cbor_item_t **arr = cbor_array(info, &n);
+    cbor_item_t **arr = um_cbor_array(info, &n);
     if (arr && n > 0)
         info = arr[0];
     char name[160] = "", version[64] = "";
-    cbor_get_text(info, "name", name, sizeof name);
-    cbor_get_text(info, "version", version, sizeof version);
+    um_cbor_get_text(info, "name", name, sizeof name);
+    um_cbor_get_text(info, "version", version, sizeof version);
     snprintf(buf, cap, "%s%s%s", name, version[0] ? " " : "", version);
 }
 
@@ -1109,7 +933,7 @@ static json_t *signature_info(const um_signer_info *s)
                           s->serial, s->time,   s->timestamp_authority, s->ocsp};
     for (size_t i = 0; j && i < sizeof keys / sizeof keys[0]; i++)
         if (vals[i][0])
-            json_object_set_new(j, keys[i], json_string(vals[i]));
+            json_object_set_new(j, keys[i], um_json_cstr(vals[i]));
     return j;
 }
 
@@ -1125,21 +949,21 @@ static json_t *describe_ingredient(vctx *v, manifest *m, int box, const cbor_ite
                                             {"instanceID", "instance_id"},
                                             {"documentID", "document_id"}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (cbor_get_text(ing, fields[i][0], buf, sizeof buf))
-            json_object_set_new(j, fields[i][1], json_string(buf));
-    json_object_set_new(j, "label", json_string(v->t.box[box].label));
-    const cbor_item_t *rec = cbor_get(ing, "validationResults");
+        if (um_cbor_get_text(ing, fields[i][0], buf, sizeof buf))
+            json_object_set_new(j, fields[i][1], um_json_cstr(buf));
+    json_object_set_new(j, "label", um_json_cstr(v->t.box[box].label));
+    const cbor_item_t *rec = um_cbor_map_get(ing, "validationResults");
     if (rec)
         json_object_set_new(j, "validation_results", cbor_to_json(rec));
-    rec = cbor_get(ing, "validationStatus");
+    rec = um_cbor_map_get(ing, "validationStatus");
     if (rec)
         json_object_set_new(j, "validation_status", cbor_to_json(rec));
-    if (!cbor_get(ing, "activeManifest") && !cbor_get(ing, "c2pa_manifest")) {
+    if (!um_cbor_map_get(ing, "activeManifest") && !um_cbor_map_get(ing, "c2pa_manifest")) {
         char url[1024];
         box_url(&v->t, box, url, sizeof url);
         um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL, "ingredient.unknownProvenance", url,
                            "%s: ingredient does not have provenance",
-                           cbor_get_text(ing, "dc:title", buf, sizeof buf) ? buf : "ingredient");
+                           um_cbor_get_text(ing, "dc:title", buf, sizeof buf) ? buf : "ingredient");
     }
     return j;
 }
@@ -1249,7 +1073,7 @@ static int find_claim_box(vctx *v, manifest *m)
 /* Read the claim and validate everything in this manifest except its ingredients. */
 static void validate_manifest(vctx *v, manifest *m, int is_active)
 {
-    json_object_set_new(m->json, "label", json_string(m->label));
+    json_object_set_new(m->json, "label", um_json_cstr(m->label));
     if (m->kind == MF_COMPRESSED) {
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "manifest.compressed.invalid", NULL,
                            "Compressed (Brotli) manifests are not supported by unmask.");
@@ -1271,16 +1095,16 @@ static void validate_manifest(vctx *v, manifest *m, int is_active)
     }
     size_t claim_len;
     const uint8_t *claim_bytes = um_jumbf_payload(&v->t, content, &claim_len);
-    m->claim = cbor_load_checked(claim_bytes, claim_len);
-    if (!m->claim || !cbor_isa_map(cbor_untag(m->claim))) {
+    m->claim = um_cbor_load(claim_bytes, claim_len, &c2pa_cbor_caps);
+    if (!m->claim || !cbor_isa_map(um_cbor_untag(m->claim))) {
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "claim.cbor.invalid", NULL,
                            "The claim is not a decodable CBOR map.");
         if (m->claim)
             cbor_decref(&m->claim);
         return;
     }
-    cbor_get_text(m->claim, "alg", m->alg, sizeof m->alg);
-    m->claim_version = cbor_get(m->claim, "created_assertions") ? 2 : 1;
+    um_cbor_get_text(m->claim, "alg", m->alg, sizeof m->alg);
+    m->claim_version = um_cbor_map_get(m->claim, "created_assertions") ? 2 : 1;
     if (strcmp(v->t.box[claim].label, m->claim_version == 2 ? "c2pa.claim.v2" : "c2pa.claim"))
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "claim.malformed", NULL,
                            "A version %d claim in a box labelled \"%s\".", m->claim_version,
@@ -1310,16 +1134,16 @@ static int manifest_index(const vctx *v, int box)
 static int recorded_failure(const cbor_item_t *ing, const char *code, const char *url)
 {
     const cbor_item_t *lists[2] = {
-        cbor_get(cbor_get(cbor_get(ing, "validationResults"), "activeManifest"), "failure"),
-        cbor_get(ing, "validationStatus")};
+        um_cbor_map_get(um_cbor_map_get(um_cbor_map_get(ing, "validationResults"), "activeManifest"), "failure"),
+        um_cbor_map_get(ing, "validationStatus")};
     for (int l = 0; l < 2; l++) {
         size_t n;
-        cbor_item_t **el = cbor_array(lists[l], &n);
+        cbor_item_t **el = um_cbor_array(lists[l], &n);
         for (size_t i = 0; el && i < n; i++) {
             char c[64], u[1024] = "";
-            if (!cbor_get_text(el[i], "code", c, sizeof c) || strcmp(c, code) != 0)
+            if (!um_cbor_get_text(el[i], "code", c, sizeof c) || strcmp(c, code) != 0)
                 continue;
-            cbor_get_text(el[i], "url", u, sizeof u);
+            um_cbor_get_text(el[i], "url", u, sizeof u);
             if (!u[0] || !url[0] || strcmp(u, url) == 0)
                 return 1;
         }
@@ -1359,12 +1183,12 @@ static int owning_manifest(const vctx *v, int box)
 static void check_ingredient_refs(vctx *v, manifest *m, const cbor_item_t *ing, int target,
                                   um_c2pa_statuses *d, const char *murl)
 {
-    const cbor_item_t *ref = cbor_get(ing, "activeManifest");
+    const cbor_item_t *ref = um_cbor_map_get(ing, "activeManifest");
     if (!ref)
-        ref = cbor_get(ing, "c2pa_manifest");
+        ref = um_cbor_map_get(ing, "c2pa_manifest");
     char alg[16];
     size_t hash_len;
-    const uint8_t *hash = cbor_bytes(cbor_get(ref, "hash"), &hash_len);
+    const uint8_t *hash = um_cbor_bytes(um_cbor_map_get(ref, "hash"), &hash_len);
     hashed_uri_alg(m, ref, alg, sizeof alg);
     int r = hash ? box_hash_matches(v, target, alg, hash, hash_len) : 0;
     if (r == 0 && hash && md_for(alg)) { /* 1.0-style: over the claim's CBOR bytes */
@@ -1383,11 +1207,11 @@ static void check_ingredient_refs(vctx *v, manifest *m, const cbor_item_t *ing, 
                            r ? "ingredient.manifest.validated" : "ingredient.manifest.mismatch",
                            murl, r ? "ingredient hash matched"
                                    : "The ingredient's manifest does not match its hash.");
-    const cbor_item_t *sref = cbor_get(ing, "claimSignature");
+    const cbor_item_t *sref = um_cbor_map_get(ing, "claimSignature");
     char surl[1024];
-    if (sref && cbor_get_text(sref, "url", surl, sizeof surl)) {
+    if (sref && um_cbor_get_text(sref, "url", surl, sizeof surl)) {
         int sig = resolve_uri(v, m->box, surl);
-        hash = cbor_bytes(cbor_get(sref, "hash"), &hash_len);
+        hash = um_cbor_bytes(um_cbor_map_get(sref, "hash"), &hash_len);
         hashed_uri_alg(m, sref, alg, sizeof alg);
         int ok = sig >= 0 && hash && box_hash_matches(v, sig, alg, hash, hash_len) == 1;
         um_c2pa_status_add(d, ok ? UM_C2PA_SUCCESS : UM_C2PA_FAILURE,
@@ -1404,11 +1228,11 @@ static void validate_ingredient(vctx *v, size_t mi, int box, size_t k, int depth
 {
     manifest *m = &v->mf[mi];
     cbor_item_t *ing = load_box_cbor(v, box);
-    const cbor_item_t *ref = ing ? cbor_get(ing, "activeManifest") : NULL;
+    const cbor_item_t *ref = ing ? um_cbor_map_get(ing, "activeManifest") : NULL;
     if (ing && !ref)
-        ref = cbor_get(ing, "c2pa_manifest");
+        ref = um_cbor_map_get(ing, "c2pa_manifest");
     char url[1024], iurl[1024], murl[1024];
-    if (!ref || !cbor_get_text(ref, "url", url, sizeof url)) {
+    if (!ref || !um_cbor_get_text(ref, "url", url, sizeof url)) {
         if (ing)
             cbor_decref(&ing);
         return;
@@ -1426,7 +1250,7 @@ static void validate_ingredient(vctx *v, size_t mi, int box, size_t k, int depth
         box_url(&v->t, t->box, murl, sizeof murl);
         check_ingredient_refs(v, m, ing, target, &d, murl);
         if (ij)
-            json_object_set_new(ij, "active_manifest", json_string(t->label));
+            json_object_set_new(ij, "active_manifest", um_json_cstr(t->label));
         if (t->claim && !t->signer.signature_valid &&
             !um_c2pa_status_has(&d, "ingredient.claimSignature.mismatch"))
             um_c2pa_status_add(&d, UM_C2PA_FAILURE, "ingredient.claimSignature.mismatch", murl,
@@ -1453,7 +1277,7 @@ static void validate_ingredient(vctx *v, size_t mi, int box, size_t k, int depth
     if (delta)
         json_array_append_new(v->deltas, delta);
     um_c2pa_statuses_clear(&d);
-    cbor_release(&ing);
+    um_cbor_release(&ing);
     if (ti >= 0 && !v->mf[ti].visiting)
         walk_ingredients(v, (size_t)ti, depth + 1);
 }
@@ -1627,7 +1451,7 @@ static um_error build_report(vctx *v, um_c2pa_statuses *active_st, manifest *a,
         json_object_set(manifests, v->mf[i].label, v->mf[i].json);
     results = json_pack("{soso}", "activeManifest", statuses_json(active_st), "ingredientDeltas",
                         json_incref(v->deltas));
-    json_object_set_new(out->json, "active_manifest", a ? json_string(a->label) : json_null());
+    json_object_set_new(out->json, "active_manifest", a ? um_json_cstr(a->label) : json_null());
     json_object_set_new(out->json, "manifests", manifests);
     json_object_set_new(out->json, "validation_results", results ? results : json_object());
     json_object_set_new(out->json, "validation_state",

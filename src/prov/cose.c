@@ -8,10 +8,12 @@
  *   4. the leaf certificate: validity at the signing time, EKU (C2PA 14.5.1), chain to the
  *      trust anchors;
  *   5. stapled OCSP responses in rVals (C2PA 14.6).
- * Hostile input: every CBOR buffer is walked by cbor_check() before libcbor sees it, so no
- * declared count or length exceeds the bytes present and nesting is capped; DER goes through
+ * Hostile input: every CBOR buffer goes through um_cbor_load (cbor_safe.h), so no declared
+ * count or length exceeds the bytes present and nesting is capped; DER goes through
  * OpenSSL's d2i_* which bound themselves by the buffer length. */
 #include "prov/cose.h"
+
+#include "prov/cbor_safe.h"
 
 #include <cbor.h>
 #include <errno.h>
@@ -42,6 +44,14 @@
 #define COSE_LABEL_ALG 1
 #define COSE_LABEL_X5CHAIN 33
 #define COSE_TAG_SIGN1 18
+
+/* The COSE_Sign1 structure: zero bytes after it are tolerated, pre-1.0 writers padded the cbor
+ * box (prerelease.jpg); they are outside what is signed either way. */
+static const um_cbor_caps cose_cbor_caps = {COSE_MAX_BYTES, COSE_MAX_DEPTH, UM_CBOR_MAX_ITEMS,
+                                            UM_CBOR_ZERO_PADDING};
+/* The protected header, a bstr-wrapped map (RFC 9052 3): nothing may follow it. */
+static const um_cbor_caps header_cbor_caps = {COSE_MAX_BYTES, COSE_MAX_DEPTH, UM_CBOR_MAX_ITEMS,
+                                              UM_CBOR_EXACT};
 
 struct um_trust {
     X509_STORE *store;
@@ -131,129 +141,7 @@ static void name_cn_or_o(const X509_NAME *name, char *out, size_t cap)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* CBOR: a well-formedness walk before libcbor, and the encoder for the Sig_structure          */
-
-/* Reads the argument of the head at b[*pos] (RFC 8949 3). Returns 0, 1 for an indefinite
- * length (info 31), -1 on malformed input. */
-static int cbor_read_head(const uint8_t *b, size_t len, size_t *pos, unsigned *major,
-                          uint64_t *val)
-{
-    if (*pos >= len)
-        return -1;
-    uint8_t ib = b[(*pos)++];
-    unsigned info = ib & 31u;
-    *major = ib >> 5;
-    *val = 0;
-    if (info < 24) {
-        *val = info;
-        return 0;
-    }
-    if (info <= 27) {
-        size_t n = (size_t)1 << (info - 24);
-        if (len - *pos < n)
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            *val = (*val << 8) | b[(*pos)++];
-        return 0;
-    }
-    if (info == 31 && *major >= 2 && *major <= 5)
-        return 1;
-    return -1; /* 28..30 reserved; 31 on an int, tag or simple value (a stray break) */
-}
-
-static int cbor_check_item(const uint8_t *b, size_t len, size_t *pos, int depth);
-
-/* Items of an indefinite array/map up to the break; a map needs an even number of them. */
-static int cbor_check_indefinite_items(const uint8_t *b, size_t len, size_t *pos, int depth,
-                                       int is_map)
-{
-    size_t items = 0;
-    for (;;) {
-        if (*pos >= len)
-            return -1;
-        if (b[*pos] == 0xFF) {
-            (*pos)++;
-            return (is_map && (items & 1)) ? -1 : 0;
-        }
-        if (cbor_check_item(b, len, pos, depth + 1) != 0)
-            return -1;
-        items++;
-    }
-}
-
-/* Chunks of an indefinite byte/text string: definite strings of the same major type. */
-static int cbor_check_chunks(const uint8_t *b, size_t len, size_t *pos, unsigned major)
-{
-    for (;;) {
-        if (*pos >= len)
-            return -1;
-        if (b[*pos] == 0xFF) {
-            (*pos)++;
-            return 0;
-        }
-        unsigned m;
-        uint64_t n;
-        if (cbor_read_head(b, len, pos, &m, &n) != 0 || m != major || n > len - *pos)
-            return -1;
-        *pos += (size_t)n;
-    }
-}
-
-/* One data item at b[*pos]: well formed, every declared count and length fits in the bytes
- * that remain (each element takes at least one byte), nesting at most COSE_MAX_DEPTH. */
-static int cbor_check_item(const uint8_t *b, size_t len, size_t *pos, int depth)
-{
-    if (depth > COSE_MAX_DEPTH)
-        return -1;
-    unsigned major;
-    uint64_t val;
-    int r = cbor_read_head(b, len, pos, &major, &val);
-    if (r < 0)
-        return -1;
-    switch (major) {
-    case 2:
-    case 3:
-        if (r == 1)
-            return cbor_check_chunks(b, len, pos, major);
-        if (val > len - *pos)
-            return -1;
-        *pos += (size_t)val;
-        return 0;
-    case 4:
-    case 5: {
-        if (r == 1)
-            return cbor_check_indefinite_items(b, len, pos, depth, major == 5);
-        uint64_t per = major == 5 ? 2 : 1;
-        if (val > (len - *pos) / per)
-            return -1;
-        for (uint64_t i = 0; i < val * per; i++)
-            if (cbor_check_item(b, len, pos, depth + 1) != 0)
-                return -1;
-        return 0;
-    }
-    case 6:
-        return cbor_check_item(b, len, pos, depth + 1);
-    default: /* 0, 1 integers; 7 simple values and floats: the head is the whole item */
-        return 0;
-    }
-}
-
-/* Decodes exactly one CBOR item filling buf[0..len) with libcbor, after cbor_check. */
-static cbor_item_t *cbor_decode_checked(const uint8_t *buf, size_t len)
-{
-    size_t pos = 0;
-    if (len == 0 || cbor_check_item(buf, len, &pos, 0) != 0 || pos != len)
-        return NULL;
-    struct cbor_load_result res;
-    cbor_item_t *item = cbor_load(buf, len, &res);
-    if (!item)
-        return NULL;
-    if (res.error.code != CBOR_ERR_NONE || res.read != len) {
-        cbor_decref(&item);
-        return NULL;
-    }
-    return item;
-}
+/* CBOR: the encoder for the Sig_structure (decoding goes through cbor_safe.h)                */
 
 /* Writes a CBOR head with the shortest argument encoding (RFC 8949 4.2.1, the deterministic
  * encoding RFC 9052 4.4 asks for). out has room for 9 bytes. */
@@ -299,52 +187,6 @@ static uint8_t *sig_structure(const char *context, const uint8_t *prot, size_t p
     n += payload_len;
     *out_len = n;
     return buf;
-}
-
-/* Map lookups on decoded items (NULL when absent or not a map). */
-static cbor_item_t *map_get_int(const cbor_item_t *map, int64_t label)
-{
-    if (!map || !cbor_isa_map(map))
-        return NULL;
-    struct cbor_pair *pairs = cbor_map_handle(map);
-    size_t n = cbor_map_size(map);
-    for (size_t i = 0; i < n; i++) {
-        const cbor_item_t *k = pairs[i].key;
-        int64_t v;
-        if (cbor_isa_uint(k))
-            v = cbor_get_int(k) > INT64_MAX ? INT64_MAX : (int64_t)cbor_get_int(k);
-        else if (cbor_isa_negint(k))
-            v = cbor_get_int(k) > INT64_MAX ? INT64_MIN : -1 - (int64_t)cbor_get_int(k);
-        else
-            continue;
-        if (v == label)
-            return pairs[i].value;
-    }
-    return NULL;
-}
-
-static cbor_item_t *map_get_text(const cbor_item_t *map, const char *label)
-{
-    if (!map || !cbor_isa_map(map))
-        return NULL;
-    struct cbor_pair *pairs = cbor_map_handle(map);
-    size_t n = cbor_map_size(map), len = strlen(label);
-    for (size_t i = 0; i < n; i++) {
-        const cbor_item_t *k = pairs[i].key;
-        if (cbor_isa_string(k) && cbor_string_is_definite(k) && cbor_string_length(k) == len &&
-            memcmp(cbor_string_handle(k), label, len) == 0)
-            return pairs[i].value;
-    }
-    return NULL;
-}
-
-static int definite_bstr(const cbor_item_t *it, const uint8_t **data, size_t *len)
-{
-    if (!it || !cbor_isa_bytestring(it) || !cbor_bytestring_is_definite(it))
-        return 0;
-    *data = cbor_bytestring_handle(it);
-    *len = cbor_bytestring_length(it);
-    return 1;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -393,10 +235,8 @@ typedef struct cose_msg {
 
 static void cose_msg_free(cose_msg *m)
 {
-    if (m->root)
-        cbor_decref(&m->root);
-    if (m->prot_map)
-        cbor_decref(&m->prot_map);
+    um_cbor_release(&m->root);
+    um_cbor_release(&m->prot_map);
     sk_X509_pop_free(m->chain, X509_free);
     memset(m, 0, sizeof *m);
 }
@@ -404,9 +244,9 @@ static void cose_msg_free(cose_msg *m)
 /* One DER certificate that must fill the whole bstr. */
 static int chain_push_der(STACK_OF(X509) *chain, const cbor_item_t *it)
 {
-    const uint8_t *der;
     size_t len;
-    if (!definite_bstr(it, &der, &len) || len == 0 || len > LONG_MAX)
+    const uint8_t *der = um_cbor_bytes(it, &len);
+    if (!der || len == 0 || len > LONG_MAX)
         return -1;
     const unsigned char *p = der;
     X509 *cert = d2i_X509(NULL, &p, (long)len);
@@ -447,10 +287,10 @@ static int parse_x5chain(cose_msg *m, const cbor_item_t *v, char *why, size_t wh
  * (label 33 or the legacy text label "x5chain" of C2PA 1.x writers). Both is an error. */
 static int find_x5chain(cose_msg *m, char *why, size_t whylen)
 {
-    const cbor_item_t *prot = map_get_int(m->prot_map, COSE_LABEL_X5CHAIN);
-    const cbor_item_t *unprot = map_get_int(m->unprot, COSE_LABEL_X5CHAIN);
+    const cbor_item_t *prot = um_cbor_map_get_label(m->prot_map, COSE_LABEL_X5CHAIN);
+    const cbor_item_t *unprot = um_cbor_map_get_label(m->unprot, COSE_LABEL_X5CHAIN);
     if (!unprot)
-        unprot = map_get_text(m->unprot, "x5chain");
+        unprot = um_cbor_map_get(m->unprot, "x5chain");
     if (prot && unprot) {
         copy_str(why, whylen, "x5chain is in both the protected and the unprotected header");
         return -1;
@@ -464,22 +304,13 @@ static int find_x5chain(cose_msg *m, char *why, size_t whylen)
 
 static void read_alg(cose_msg *m)
 {
-    const cbor_item_t *a = map_get_int(m->prot_map, COSE_LABEL_ALG);
-    if (a && cbor_isa_negint(a) && cbor_get_int(a) < 1000) {
+    /* Registered algorithm ids are small (RFC 9053 2); a huge one is simply unknown. */
+    int64_t id;
+    if (um_cbor_int(um_cbor_map_get_label(m->prot_map, COSE_LABEL_ALG), &id) && id >= -1000 &&
+        id < 1000) {
         m->has_alg = 1;
-        m->alg = -1 - (int64_t)cbor_get_int(a);
-    } else if (a && cbor_isa_uint(a) && cbor_get_int(a) < 1000) {
-        m->has_alg = 1;
-        m->alg = (int64_t)cbor_get_int(a);
+        m->alg = id;
     }
-}
-
-static int all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return 0;
-    return 1;
 }
 
 /* The structure of RFC 9052 4.2; the payload must be detached (nil) or a bstr we ignore (C2PA
@@ -497,19 +328,12 @@ static int cose_parse(const uint8_t *buf, size_t len, cose_msg *m, char *why, si
     if (len > 0 && (buf[0] >> 5) == 6) {
         unsigned major;
         uint64_t tag;
-        if (cbor_read_head(buf, len, &pos, &major, &tag) != 0 || tag != COSE_TAG_SIGN1) {
+        if (um_cbor_read_head(buf, len, &pos, &major, &tag) != 0 || tag != COSE_TAG_SIGN1) {
             copy_str(why, whylen, "CBOR tag is not 18 (COSE_Sign1)");
             return -1;
         }
     }
-    /* Zero bytes after the structure are tolerated: pre-1.0 writers padded the cbor box
-     * (prerelease.jpg); they are outside what is signed either way. */
-    size_t end = pos;
-    if (cbor_check_item(buf, len, &end, 0) != 0 || !all_zero(buf + end, len - end)) {
-        copy_str(why, whylen, "not well-formed CBOR");
-        return -1;
-    }
-    m->root = cbor_decode_checked(buf + pos, end - pos);
+    m->root = um_cbor_load(buf + pos, len - pos, &cose_cbor_caps);
     if (!m->root) {
         copy_str(why, whylen, "not well-formed CBOR");
         return -1;
@@ -525,14 +349,15 @@ static int cose_parse(const uint8_t *buf, size_t len, cose_msg *m, char *why, si
     int payload_ok = (cbor_isa_float_ctrl(f[2]) && cbor_float_ctrl_is_ctrl(f[2]) &&
                       cbor_is_null(f[2])) ||
                      cbor_isa_bytestring(f[2]);
-    if (!definite_bstr(f[0], &m->prot, &m->prot_len) || !cbor_isa_map(f[1]) || !payload_ok ||
-        !definite_bstr(f[3], &m->sig, &m->sig_len)) {
+    m->prot = um_cbor_bytes(f[0], &m->prot_len);
+    m->sig = um_cbor_bytes(f[3], &m->sig_len);
+    if (!m->prot || !cbor_isa_map(f[1]) || !payload_ok || !m->sig) {
         copy_str(why, whylen, "COSE_Sign1 fields have the wrong types");
         return -1;
     }
     m->unprot = f[1];
     if (m->prot_len > 0) {
-        m->prot_map = cbor_decode_checked(m->prot, m->prot_len);
+        m->prot_map = um_cbor_load(m->prot, m->prot_len, &header_cbor_caps);
         if (!m->prot_map || !cbor_isa_map(m->prot_map)) {
             copy_str(why, whylen, "protected header is not a CBOR map");
             return -1;
@@ -837,13 +662,13 @@ static void tsa_name(const TS_TST_INFO *info, X509 *signer, char *out, size_t ca
 /* The sigTst2 / sigTst header -> its single token value. NULL (with why) when malformed. */
 static const cbor_item_t *tst_token_value(const cbor_item_t *hdr, char *why, size_t whylen)
 {
-    const cbor_item_t *tokens = map_get_text(hdr, "tstTokens");
+    const cbor_item_t *tokens = um_cbor_map_get(hdr, "tstTokens");
     if (!tokens || !cbor_isa_array(tokens) || !cbor_array_is_definite(tokens) ||
         cbor_array_size(tokens) != 1) {
         copy_str(why, whylen, "tstTokens must be an array of exactly one token");
         return NULL;
     }
-    const cbor_item_t *val = map_get_text(cbor_array_handle(tokens)[0], "val");
+    const cbor_item_t *val = um_cbor_map_get(cbor_array_handle(tokens)[0], "val");
     if (!val || !cbor_isa_bytestring(val) || !cbor_bytestring_is_definite(val)) {
         copy_str(why, whylen, "time-stamp token has no val byte string");
         return NULL;
@@ -879,10 +704,10 @@ static int check_timestamp(const cose_msg *m, const uint8_t *claim, size_t claim
                            um_signer_info *signer, time_t *gen)
 {
     int v2 = 1;
-    const cbor_item_t *hdr = map_get_text(m->unprot, "sigTst2");
+    const cbor_item_t *hdr = um_cbor_map_get(m->unprot, "sigTst2");
     if (!hdr) {
         v2 = 0;
-        hdr = map_get_text(m->unprot, "sigTst");
+        hdr = um_cbor_map_get(m->unprot, "sigTst");
     }
     if (!hdr)
         return 0;
@@ -1078,7 +903,7 @@ static int ocsp_status_of(const uint8_t *der, size_t len, X509 *leaf, X509 *issu
 static void check_ocsp(const cose_msg *m, const char *url, um_c2pa_statuses *st,
                        um_signer_info *signer)
 {
-    const cbor_item_t *vals = map_get_text(map_get_text(m->unprot, "rVals"), "ocspVals");
+    const cbor_item_t *vals = um_cbor_map_get(um_cbor_map_get(m->unprot, "rVals"), "ocspVals");
     if (!vals || !cbor_isa_array(vals) || !cbor_array_is_definite(vals))
         return;
     size_t n = cbor_array_size(vals);
@@ -1094,9 +919,9 @@ static void check_ocsp(const cose_msg *m, const char *url, um_c2pa_statuses *st,
     int status = -1;
     cbor_item_t **items = cbor_array_handle(vals);
     for (size_t i = 0; i < n && i < COSE_MAX_OCSP && status < 0; i++) {
-        const uint8_t *der;
         size_t len;
-        if (definite_bstr(items[i], &der, &len))
+        const uint8_t *der = um_cbor_bytes(items[i], &len);
+        if (der)
             status = ocsp_status_of(der, len, leaf, issuer, m->chain, why, sizeof why);
     }
     if (status == V_OCSP_CERTSTATUS_GOOD) {

@@ -7,137 +7,14 @@
  * UM_EXIF_MAX_ENTRIES entries each are read; nothing is allocated beyond the payload's size. */
 #include "prov/exif.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "prov/text.h"
+
 /* ---------------------------------------------------------------------------------------------
  * Text helpers */
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when it is not one (RFC 3629:
- * no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_sequence(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (len == 0 || c > 0xF4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    if (c == 0xE0 && p[1] < 0xA0)
-        return 0; /* overlong */
-    if (c == 0xED && p[1] >= 0xA0)
-        return 0; /* surrogate */
-    if (c == 0xF0 && p[1] < 0x90)
-        return 0; /* overlong */
-    if (c == 0xF4 && p[1] >= 0x90)
-        return 0; /* above U+10FFFF */
-    return len;
-}
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-char *um_prov_text_dup(const uint8_t *p, size_t n, int stop_at_nul)
-{
-    if (n > (SIZE_MAX - 1) / 2)
-        return NULL;
-    char *out = malloc(2 * n + 1); /* a Latin-1 byte grows to at most 2 bytes */
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        if (p[i] == 0) {
-            if (stop_at_nul)
-                break;
-            i++; /* an embedded NUL cannot be carried by a C string */
-            continue;
-        }
-        size_t len = utf8_sequence(p + i, n - i);
-        if (len) {
-            memcpy(out + o, p + i, len);
-            o += len;
-            i += len;
-        } else {
-            o += put_utf8(out + o, p[i]);
-            i++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-char *um_prov_utf16_dup(const uint8_t *p, size_t n, int big_endian)
-{
-    size_t units = n / 2;
-    if (units > (SIZE_MAX - 1) / 3)
-        return NULL;
-    char *out = malloc(3 * units + 1); /* a unit gives at most 3 bytes, a pair 4 */
-    if (!out)
-        return NULL;
-    size_t o = 0, i = 0;
-    if (units > 0) {
-        uint32_t first = big_endian ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
-        if (first == 0xFEFF)
-            i = 1;
-    }
-    for (; i < units; i++) {
-        const uint8_t *q = p + 2 * i;
-        uint32_t u = big_endian ? (uint32_t)q[0] << 8 | q[1] : (uint32_t)q[1] << 8 | q[0];
-        if (u == 0)
-            break;
-        if (u >= 0xD800 && u < 0xDC00 && i + 1 < units) {
-            const uint8_t *r = q + 2;
-            uint32_t lo = big_endian ? (uint32_t)r[0] << 8 | r[1] : (uint32_t)r[1] << 8 | r[0];
-            if (lo >= 0xDC00 && lo < 0xE000) {
-                o += put_utf8(out + o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
-                i++;
-                continue;
-            }
-        }
-        if (u >= 0xD800 && u < 0xE000)
-            u = 0xFFFD;
-        o += put_utf8(out + o, u);
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* Copy src into a fixed field, cut at a UTF-8 boundary. */
-static void copy_field(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((uint8_t)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 static void trim_right(char *s)
 {
@@ -271,7 +148,7 @@ static char *entry_text(struct walk *w, const struct entry *e)
 {
     if (e->type != 2 && e->type != 7 && e->type != 1)
         return NULL;
-    char *s = um_prov_text_dup(w->t.p + e->value_off, e->value_size, 1);
+    char *s = um_text_dup(w->t.p + e->value_off, e->value_size, 1);
     if (!s) {
         w->oom = 1;
         return NULL;
@@ -296,7 +173,7 @@ static void set_field(struct walk *w, const struct entry *e, char *dst, size_t c
     char *s = entry_text(w, e);
     if (!s)
         return;
-    copy_field(dst, cap, s);
+    um_text_copy(dst, cap, s);
     free(s);
     cite(w, field, e->value_off);
 }
@@ -323,55 +200,56 @@ static void queue_ifd(struct walk *w, uint32_t off, int kind)
 /* ---------------------------------------------------------------------------------------------
  * UserComment (EXIF 2.32 4.6.5, tag 0x9286): an 8-byte character-code prefix, then the text. */
 
-/* UTF-16 byte order of a UNICODE comment: the BOM when there is one; otherwise where the zero
- * bytes fall (Latin text in big-endian has its zero high bytes at even positions); otherwise the
- * TIFF byte order. Piexif writes big-endian whatever the TIFF order (4.1), others little. */
-static int utf16_big_endian(const uint8_t *p, size_t n, int tiff_be)
+/* The 8-byte character codes and what they mean here. JIS X 0208 is not converted: its bytes
+ * are kept as Latin-1 text, like the undefined code (all zeros), which writers fill with UTF-8
+ * or their local code page. */
+static const struct {
+    char code[8];
+    const char *charset;
+} user_comment_codes[] = {
+    {"ASCII\0\0\0", "ascii"},
+    {"UNICODE\0", "utf-16"},
+    {"JIS\0\0\0\0\0", "jis"},
+    {"\0\0\0\0\0\0\0\0", "undefined"},
+};
+
+char *um_exif_user_comment(const uint8_t *p, size_t n, int tiff_be, const char **charset)
 {
-    if (n >= 2 && p[0] == 0xFE && p[1] == 0xFF)
-        return 1;
-    if (n >= 2 && p[0] == 0xFF && p[1] == 0xFE)
-        return 0;
-    size_t zero_even = 0, zero_odd = 0;
-    for (size_t i = 0; i + 1 < n && i < 8192; i += 2) {
-        zero_even += p[i] == 0 && p[i + 1] != 0;
-        zero_odd += p[i + 1] == 0 && p[i] != 0;
+    const char *found = "none";
+    size_t skip = 0;
+    for (size_t i = 0; n >= 8 && i < sizeof user_comment_codes / sizeof user_comment_codes[0];
+         i++)
+        if (memcmp(p, user_comment_codes[i].code, 8) == 0) {
+            found = user_comment_codes[i].charset;
+            skip = 8;
+            break;
+        }
+    char *text;
+    if (strcmp(found, "utf-16") == 0) {
+        /* Piexif writes big-endian whatever the TIFF order (4.1), others the TIFF order. */
+        int be = um_text_utf16_is_big_endian(p + 8, n - 8, tiff_be);
+        found = be ? "utf-16be" : "utf-16le";
+        text = um_text_dup_utf16(p + 8, n - 8, be);
+    } else {
+        text = um_text_dup(p + skip, n - skip, 1);
     }
-    if (zero_even != zero_odd)
-        return zero_even > zero_odd;
-    return tiff_be;
+    if (text)
+        trim_right(text);
+    if (charset)
+        *charset = found;
+    return text;
 }
 
 static void read_user_comment(struct walk *w, const struct entry *e)
 {
-    const uint8_t *p = w->t.p + e->value_off;
-    size_t n = e->value_size;
     um_exif *x = w->out;
-    char *text = NULL;
-    if (n >= 8 && memcmp(p, "ASCII\0\0\0", 8) == 0) {
-        copy_field(x->user_comment_charset, sizeof x->user_comment_charset, "ascii");
-        text = um_prov_text_dup(p + 8, n - 8, 1);
-    } else if (n >= 8 && memcmp(p, "UNICODE\0", 8) == 0) {
-        int be = utf16_big_endian(p + 8, n - 8, w->t.be);
-        copy_field(x->user_comment_charset, sizeof x->user_comment_charset,
-                   be ? "utf-16be" : "utf-16le");
-        text = um_prov_utf16_dup(p + 8, n - 8, be);
-    } else if (n >= 8 && memcmp(p, "JIS\0\0\0\0\0", 8) == 0) {
-        /* JIS X 0208 is not converted: its bytes are kept as Latin-1 text. */
-        copy_field(x->user_comment_charset, sizeof x->user_comment_charset, "jis");
-        text = um_prov_text_dup(p + 8, n - 8, 1);
-    } else if (n >= 8 && memcmp(p, "\0\0\0\0\0\0\0\0", 8) == 0) {
-        copy_field(x->user_comment_charset, sizeof x->user_comment_charset, "undefined");
-        text = um_prov_text_dup(p + 8, n - 8, 1);
-    } else {
-        copy_field(x->user_comment_charset, sizeof x->user_comment_charset, "none");
-        text = um_prov_text_dup(p, n, 1);
-    }
+    const char *charset;
+    char *text = um_exif_user_comment(w->t.p + e->value_off, e->value_size, w->t.be, &charset);
     if (!text) {
         w->oom = 1;
         return;
     }
-    trim_right(text);
+    um_text_copy(x->user_comment_charset, sizeof x->user_comment_charset, charset);
     free(x->user_comment);
     x->user_comment = NULL;
     if (text[0]) {
@@ -628,13 +506,7 @@ static int put_text(json_t *o, const char *key, const char *s)
 {
     if (!s || !s[0])
         return 0;
-    size_t n = strlen(s);
-    if (n > UM_EXIF_JSON_TEXT_MAX) {
-        n = UM_EXIF_JSON_TEXT_MAX;
-        while (n > 0 && ((uint8_t)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return json_object_set_new(o, key, json_stringn(s, n));
+    return json_object_set_new(o, key, um_json_text(s, strlen(s), UM_EXIF_JSON_TEXT_MAX));
 }
 
 static int build_json(um_exif *x, json_t *j)

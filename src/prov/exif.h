@@ -73,14 +73,12 @@ um_error um_exif_read(const uint8_t *payload, size_t size, um_exif *out);
 /* Free the strings and the JSON; *e is zeroed. Safe on a zeroed struct. */
 void um_exif_clear(um_exif *e);
 
-/* Bytes of unknown encoding as a malloc'ed, NUL-terminated, valid UTF-8 string: valid UTF-8
- * sequences are kept, every other byte is read as Latin-1 (the usual legacy encoding of EXIF
- * and IPTC text). Stops at the first NUL when stop_at_nul. NULL only when out of memory. Used
- * by the IRB/IPTC reader too. */
-char *um_prov_text_dup(const uint8_t *p, size_t n, int stop_at_nul);
-
-/* UTF-16 (big- or little-endian) to a malloc'ed UTF-8 string; unpaired surrogates become
- * U+FFFD, a leading BOM is dropped, decoding stops at a NUL code unit. NULL only on OOM. */
-char *um_prov_utf16_dup(const uint8_t *p, size_t n, int big_endian);
+/* The text of an EXIF UserComment (EXIF 2.32 4.6.5, tag 0x9286): an 8-byte character code
+ * ("ASCII", "UNICODE" = UTF-16, "JIS", all zeros = undefined), then the text; without a known
+ * code the whole value is taken as text. UTF-16 takes the byte order of its BOM or of its zero
+ * bytes, else tiff_be. Other codes are read by um_text_dup (UTF-8, else Latin-1) up to the first
+ * NUL. Trailing blanks are removed. *charset (when not NULL) gets "ascii", "utf-16be",
+ * "utf-16le", "jis", "undefined" or "none". Returns a malloc'ed UTF-8 string, NULL on OOM. */
+char *um_exif_user_comment(const uint8_t *p, size_t n, int tiff_be, const char **charset);
 
 #endif

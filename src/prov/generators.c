@@ -17,62 +17,20 @@
 
 #include <zlib.h>
 
+#include "prov/exif.h"
+#include "prov/text.h"
+
 /* ---- text helpers ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one (overlong forms,
- * surrogates and code points past U+10FFFF are refused, as jansson refuses them). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/* Every string put into the report: valid UTF-8, at most UM_GEN_MAX_FIELD bytes of s. */
+static json_t *field_json(const char *s, size_t n)
 {
-    unsigned c = s[0];
-    if (c < 0x80)
-        return c ? 1 : 0;
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (len == 0 || c > 0xF4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if (len == 3 && ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0)))
-        return 0;
-    if (len == 4 && ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)))
-        return 0;
-    return len;
-}
-
-/* A JSON string of at most UM_GEN_MAX_FIELD bytes of s: invalid bytes and NULs become '?',
- * a cut is made on a character boundary and marked with "...". */
-static json_t *jstr(const char *s, size_t n)
-{
-    size_t cap = n < UM_GEN_MAX_FIELD ? n : UM_GEN_MAX_FIELD;
-    char *buf = malloc(cap + 4);
-    if (!buf)
-        return NULL;
-    size_t i = 0, o = 0;
-    while (i < n && o < cap) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-        if (k == 0) {
-            buf[o++] = '?';
-            i++;
-        } else if (o + k > cap) {
-            break;
-        } else {
-            memcpy(buf + o, s + i, k);
-            o += k;
-            i += k;
-        }
-    }
-    if (i < n) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    json_t *j = json_stringn(buf, o);
-    free(buf);
-    return j;
+    return um_json_text_ascii(s, n, UM_GEN_MAX_FIELD);
 }
 
 static void set_str(json_t *obj, const char *key, const char *s, size_t n)
 {
-    json_object_set_new(obj, key, jstr(s, n));
+    json_object_set_new(obj, key, field_json(s, n));
 }
 
 static void set_cstr(json_t *obj, const char *key, const char *s)
@@ -108,84 +66,6 @@ static const char *find(const char *s, size_t n, const char *needle)
 
 /* ---- EXIF UserComment (EXIF 2.3 4.6.5: 8-byte character code, then the text) ---- */
 
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* UTF-16 to UTF-8. Byte order: a BOM when there is one, else the side where the zero bytes of
- * Latin text fall (piexif writes big-endian, Windows tools little-endian). Lone surrogates
- * become U+FFFD. Output is at most 3 bytes per input unit (4 per surrogate pair). */
-static char *utf16_to_utf8(const uint8_t *p, size_t n, size_t *out_len)
-{
-    n &= ~(size_t)1;
-    int big = 1;
-    if (n >= 2 && p[0] == 0xFF && p[1] == 0xFE)
-        big = 0, p += 2, n -= 2;
-    else if (n >= 2 && p[0] == 0xFE && p[1] == 0xFF)
-        p += 2, n -= 2;
-    else {
-        size_t even = 0, odd = 0;
-        for (size_t i = 0; i + 1 < n && i < 4096; i += 2) {
-            even += p[i] == 0;
-            odd += p[i + 1] == 0;
-        }
-        big = even >= odd;
-    }
-    char *out = malloc(n / 2 * 3 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        unsigned u = big ? (unsigned)p[i] << 8 | p[i + 1] : (unsigned)p[i + 1] << 8 | p[i];
-        if (u >= 0xD800 && u < 0xDC00 && i + 3 < n) {
-            unsigned l = big ? (unsigned)p[i + 2] << 8 | p[i + 3] : (unsigned)p[i + 3] << 8 | p[i + 2];
-            if (l >= 0xDC00 && l < 0xE000) {
-                o += put_utf8(out + o, 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00));
-                i += 2;
-                continue;
-            }
-        }
-        if (u >= 0xD800 && u < 0xE000)
-            u = 0xFFFD;
-        o += put_utf8(out + o, u);
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return out;
-}
-
-static char *copy_text(const uint8_t *p, size_t n, size_t *out_len)
-{
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    if (n > 0)
-        memcpy(out, p, n);
-    out[n] = '\0';
-    *out_len = n;
-    return out;
-}
-
 char *um_gen_decode_user_comment(const uint8_t *raw, size_t len, size_t *out_len)
 {
     size_t dummy;
@@ -196,17 +76,11 @@ char *um_gen_decode_user_comment(const uint8_t *raw, size_t len, size_t *out_len
         len = 0;
     if (len > UM_GEN_MAX_TEXT)
         len = UM_GEN_MAX_TEXT;
-    char *out;
-    if (len >= 8 && memcmp(raw, "UNICODE\0", 8) == 0)
-        out = utf16_to_utf8(raw + 8, len - 8, out_len);
-    else if (len >= 8 && (memcmp(raw, "ASCII\0\0\0", 8) == 0 || memcmp(raw, "JIS\0\0\0\0\0", 8) == 0 ||
-                          memcmp(raw, "\0\0\0\0\0\0\0\0", 8) == 0))
-        out = copy_text(raw + 8, len - 8, out_len);
-    else
-        out = copy_text(raw ? raw : (const uint8_t *)"", len, out_len);
-    if (out) /* trailing NULs and padding spaces */
-        while (*out_len > 0 && (out[*out_len - 1] == '\0' || out[*out_len - 1] == ' '))
-            out[--*out_len] = '\0';
+    /* No TIFF byte order is known here: UTF-16 without BOM or telling zero bytes is taken as
+     * big-endian, as piexif (the usual writer of generator parameters) writes it. */
+    char *out = um_exif_user_comment(raw ? raw : (const uint8_t *)"", len, 1, NULL);
+    if (out)
+        *out_len = strlen(out);
     return out;
 }
 
@@ -246,7 +120,7 @@ static void copy_scalars(json_t *dst, const json_t *src, const char *const *keys
         if (!wanted)
             continue;
         if (json_is_string(v))
-            json_object_set_new(dst, k, jstr(json_string_value(v), json_string_length(v)));
+            json_object_set_new(dst, k, field_json(json_string_value(v), json_string_length(v)));
         else if (json_is_number(v) || json_is_boolean(v))
             json_object_set(dst, k, v);
         else
@@ -346,7 +220,7 @@ static int parse_settings(const char *s, size_t n, json_t *settings)
         memcpy(key, s + k0, kl);
         key[kl] = '\0';
         if (settings && json_object_size(settings) < UM_GEN_MAX_LIST)
-            json_object_set_new(settings, key, jstr(val, vl));
+            json_object_set_new(settings, key, field_json(val, vl));
         pairs++;
     }
     free(val);
@@ -450,7 +324,7 @@ static void append_unique(json_t *arr, const char *s)
     if (json_array_size(arr) >= UM_GEN_MAX_LIST)
         return;
     json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), s) == 0) return;
-    json_array_append_new(arr, jstr(s, strlen(s)));
+    json_array_append_new(arr, field_json(s, strlen(s)));
 }
 
 /* The sampler-like node: one with steps and a seed (KSampler, KSamplerAdvanced, custom
@@ -502,7 +376,7 @@ static int parse_comfy_prompt(const json_t *graph, json_t *facts)
             for (size_t i = 0; i < 4; i++) {
                 json_t *t = json_object_get(in, text_keys[i]);
                 if (json_is_string(t) && json_array_size(texts) < UM_GEN_MAX_LIST)
-                    json_array_append_new(texts, jstr(json_string_value(t), json_string_length(t)));
+                    json_array_append_new(texts, field_json(json_string_value(t), json_string_length(t)));
             }
         }
     }
@@ -840,7 +714,7 @@ int um_gen_stealth_alpha(const uint8_t *alpha, int width, int height, char **tex
         *compressed = 1;
     else if (strcmp(magic, "stealth_pnginfo") != 0)
         return 0;
-    uint32_t bits;
+    uint32_t bits = 0; /* printed below even when the read fails */
     if (!read_bits(&r, 32, &bits) || bits / 8 == 0 || bits > r.total - r.pos ||
         bits / 8 > UM_GEN_MAX_STEALTH) {
         snprintf(why, whylen, "alpha LSB: %s magic, but a payload length of %lu bits that the "
@@ -848,7 +722,7 @@ int um_gen_stealth_alpha(const uint8_t *alpha, int width, int height, char **tex
         return 0;
     }
     size_t nbytes = bits / 8;
-    uint8_t *data = malloc(nbytes);
+    uint8_t *data = malloc(nbytes + 1); /* + 1: a plain payload is handed over as a C string */
     if (!data)
         return -1;
     for (size_t i = 0; i < nbytes; i++) {
@@ -863,8 +737,10 @@ int um_gen_stealth_alpha(const uint8_t *alpha, int width, int height, char **tex
             snprintf(why, whylen, "alpha LSB: stealth_pngcomp magic, but the gzip data is damaged "
                      "or inflates past %u bytes", (unsigned)UM_GEN_MAX_INFLATED);
     } else {
-        *text = copy_text(data, nbytes, len);
-        rc = *text ? 1 : -1;
+        data[nbytes] = '\0';
+        *text = (char *)data;
+        *len = nbytes;
+        return 1;
     }
     free(data);
     return rc;
@@ -905,13 +781,21 @@ static um_error examine_alpha(struct gen_ctx *c, const uint8_t *alpha, int w, in
 
 /* ---- entry point ---- */
 
-/* The normalised text of one entry: a decoded UserComment, else a capped NUL-terminated copy. */
+/* The normalised text of one entry, capped: a decoded UserComment, else the bytes as they are
+ * (NUL-terminated; bad bytes are marked when they reach the report, see field_json). */
 static char *entry_text(const struct um_gen_text *t, size_t *n)
 {
     size_t len = t->len > UM_GEN_MAX_TEXT ? UM_GEN_MAX_TEXT : t->len;
     if (t->key && strcmp(t->key, "UserComment") == 0)
         return um_gen_decode_user_comment((const uint8_t *)t->value, len, n);
-    return copy_text((const uint8_t *)t->value, len, n);
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    if (len > 0)
+        memcpy(out, t->value, len);
+    out[len] = '\0';
+    *n = len;
+    return out;
 }
 
 um_error um_generators_detect(const struct um_gen_text *texts, size_t n, const uint8_t *alpha,

@@ -55,10 +55,11 @@ um_error um_generators_detect(const struct um_gen_text *texts, size_t n, const u
 void um_gen_result_clear(um_gen_result *r);
 
 /* Decode an EXIF UserComment (raw bytes with the 8-byte character-code prefix of EXIF 2.3
- * 4.6.5) to UTF-8: ASCII and undefined codes are taken as UTF-8 text; UNICODE as UTF-16 of the
- * byte order its zero bytes suggest (piexif writes big-endian, others little-endian); JIS is
- * copied as is. Trailing NULs and spaces are dropped. Returns a malloc'ed NUL-terminated string
- * (its length in *out_len) or NULL when out of memory; a value without a known prefix is copied. */
+ * 4.6.5) to UTF-8 with um_exif_user_comment: UNICODE as UTF-16 of the byte order its BOM or zero
+ * bytes suggest (big-endian when they do not: piexif writes big-endian), other codes as UTF-8
+ * with a Latin-1 fallback up to the first NUL; trailing blanks are dropped. Returns a malloc'ed
+ * NUL-terminated string (its length in *out_len) or NULL when out of memory; a value without a
+ * known prefix is read whole as text. */
 char *um_gen_decode_user_comment(const uint8_t *raw, size_t len, size_t *out_len);
 
 /* The stealth payload of an alpha plane (NovelAI nai_meta.py; sd-webui-stealth-pnginfo): LSB

@@ -8,24 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prov/exif.h" /* um_prov_text_dup, um_prov_utf16_dup */
+#include "prov/text.h"
 
 static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void copy_field(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((uint8_t)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
 }
 
 static int add_note(json_t *obj, int *count, const char *msg)
@@ -72,7 +60,7 @@ static int store_iim_text(um_iptc *t, int ds, const uint8_t *d, size_t n)
         const struct iim_field *f = &iim_fields[i];
         if (f->dataset != ds)
             continue;
-        char *s = um_prov_text_dup(d, n, 1);
+        char *s = um_text_dup(d, n, 1);
         if (!s)
             return 1;
         char *field = (char *)t + f->offset;
@@ -84,12 +72,12 @@ static int store_iim_text(um_iptc *t, int ds, const uint8_t *d, size_t n)
                 r |= json_object_set_new(t->json, f->key, a);
             }
             if (!field[0])
-                copy_field(field, f->cap, s);
+                um_text_copy(field, f->cap, s);
             if (a && json_array_size(a) < 32)
-                r |= json_array_append_new(a, json_string(s));
+                r |= json_array_append_new(a, um_json_cstr(s));
         } else {
-            copy_field(field, f->cap, s);
-            r |= json_object_set_new(t->json, f->key, json_string(field));
+            um_text_copy(field, f->cap, s);
+            r |= json_object_set_new(t->json, f->key, um_json_cstr(field));
         }
         free(s);
         return r;
@@ -224,10 +212,10 @@ static size_t read_unicode(const uint8_t *d, size_t n, char *dst, size_t cap, in
     uint64_t units = be32(d);
     if (units > (n - 4) / 2)
         return 0;
-    char *s = um_prov_utf16_dup(d + 4, (size_t)units * 2, 1);
+    char *s = um_text_dup_utf16(d + 4, (size_t)units * 2, 1);
     if (!s)
         return 0;
-    copy_field(dst, cap, s);
+    um_text_copy(dst, cap, s);
     free(s);
     *ok = 1;
     return 4 + (size_t)units * 2;
@@ -446,11 +434,11 @@ um_error um_ducky_read(const uint8_t *payload, size_t size, um_ducky *out)
             size_t units = be32(d);
             if (units > (len - 4) / 2)
                 units = (len - 4) / 2;
-            char *s = um_prov_utf16_dup(d + 4, units * 2, 1);
+            char *s = um_text_dup_utf16(d + 4, units * 2, 1);
             r |= s == NULL;
             if (s)
                 r |= json_object_set_new(out->json, tag == 2 ? "comment" : "copyright",
-                                         json_string(s));
+                                         um_json_cstr(s));
             free(s);
         }
         pos += 4 + len;

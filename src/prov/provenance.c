@@ -16,7 +16,7 @@
 #include "prov/generators.h"
 #include "prov/irb.h"
 #include "prov/jpeg_fingerprint.h"
-#include "prov/prov_json.h"
+#include "prov/text.h"
 #include "prov/thumbnail.h"
 #include "prov/watermark.h"
 #include "prov/xmp.h"

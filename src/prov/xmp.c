@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prov/text.h"
+
 /* Namespace URIs (XMP Part 1/2; IPTC Photo Metadata 2025.1; DCMI terms). */
 #define NS_RDF "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 #define NS_XMP "http://ns.adobe.com/xap/1.0/"
@@ -100,16 +102,10 @@ static void note(struct parse *p, const char *msg)
         p->oom = 1;
 }
 
-/* Value as a JSON string, cut at a UTF-8 boundary to UM_XMP_MAX_TEXT. */
+/* Value as a JSON string of at most UM_XMP_MAX_TEXT bytes (expat hands over UTF-8). */
 static json_t *text_json(const char *value)
 {
-    size_t n = strlen(value);
-    if (n > UM_XMP_MAX_TEXT) {
-        n = UM_XMP_MAX_TEXT;
-        while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return json_stringn(value, n);
+    return um_json_text(value, strlen(value), UM_XMP_MAX_TEXT);
 }
 
 static void set_json(struct parse *p, json_t *obj, const char *key, const char *value)
@@ -144,23 +140,11 @@ static json_t *child_array(struct parse *p, const char *key)
     return a;
 }
 
-static void copy_field(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* A fact kept both in the struct and in the JSON under key. */
 static void set_fact(struct parse *p, char *field, size_t cap, const char *key, const char *value)
 {
     if (field)
-        copy_field(field, cap, value);
+        um_text_copy(field, cap, value);
     set_json(p, p->x->json, key, value);
 }
 
@@ -170,7 +154,7 @@ static void add_agent(um_xmp *x, const char *agent)
         if (strncmp(x->agents[i], agent, sizeof x->agents[i] - 1) == 0)
             return;
     if (x->nagents < UM_XMP_MAX_AGENTS)
-        copy_field(x->agents[x->nagents++], sizeof x->agents[0], agent);
+        um_text_copy(x->agents[x->nagents++], sizeof x->agents[0], agent);
 }
 
 /* An rdf:li opened under top property top: a new history event or list entry. */
@@ -251,7 +235,7 @@ static void on_iptc_ext(struct parse *p, const struct qname *top, const char *va
         /* deprecated predecessor: used only when the current property is absent */
         set_fact(p, NULL, 0, "digital_sourcefile_type", value);
         if (!x->digital_source_type[0])
-            copy_field(x->digital_source_type, sizeof x->digital_source_type, value);
+            um_text_copy(x->digital_source_type, sizeof x->digital_source_type, value);
     } else if (is(top, IPTCEXT, "AISystemUsed")) {
         set_fact(p, x->ai_system_used, sizeof x->ai_system_used, "ai_system_used", value);
     } else if (is(top, IPTCEXT, "AISystemVersionUsed")) {

@@ -21,161 +21,15 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
-/* ---- a growable byte buffer ---- */
-
-typedef struct sbuf {
-    uint8_t *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void put(sbuf *b, const void *d, size_t n)
+size_t c2pa_cbor_assertion(bytebuf *b, const char *label, const void *cbor, size_t n,
+                           int salted, uint8_t hash[32])
 {
-    if (b->oom)
-        return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n)
-            cap *= 2;
-        uint8_t *g = realloc(b->p, cap);
-        if (!g) {
-            b->oom = 1;
-            return;
-        }
-        b->p = g;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-
-static void put8(sbuf *b, unsigned v)
-{
-    uint8_t c = (uint8_t)v;
-    put(b, &c, 1);
-}
-
-static void put16be(sbuf *b, unsigned v)
-{
-    uint8_t c[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-    put(b, c, 2);
-}
-
-static void put32be(sbuf *b, uint32_t v)
-{
-    uint8_t c[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    put(b, c, 4);
-}
-
-static void put32le(sbuf *b, uint32_t v)
-{
-    uint8_t c[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    put(b, c, 4);
-}
-
-static void put64be(sbuf *b, uint64_t v)
-{
-    put32be(b, (uint32_t)(v >> 32));
-    put32be(b, (uint32_t)v);
-}
-
-static void patch32be(sbuf *b, size_t at, uint32_t v)
-{
-    if (b->oom)
-        return;
-    b->p[at] = (uint8_t)(v >> 24);
-    b->p[at + 1] = (uint8_t)(v >> 16);
-    b->p[at + 2] = (uint8_t)(v >> 8);
-    b->p[at + 3] = (uint8_t)v;
-}
-
-/* ---- CBOR (RFC 8949), preferred (shortest) encoding of every head ---- */
-
-static void cb_head(sbuf *b, unsigned major, uint64_t v)
-{
-    uint8_t m = (uint8_t)(major << 5);
-    if (v < 24) {
-        put8(b, m | (uint8_t)v);
-    } else if (v <= 0xFF) {
-        put8(b, m | 24);
-        put8(b, (unsigned)v);
-    } else if (v <= 0xFFFF) {
-        put8(b, m | 25);
-        put16be(b, (unsigned)v);
-    } else if (v <= 0xFFFFFFFFu) {
-        put8(b, m | 26);
-        put32be(b, (uint32_t)v);
-    } else {
-        put8(b, m | 27);
-        put64be(b, v);
-    }
-}
-
-static void cb_uint(sbuf *b, uint64_t v) { cb_head(b, 0, v); }
-static void cb_bytes(sbuf *b, const void *d, size_t n)
-{
-    cb_head(b, 2, n);
-    put(b, d, n);
-}
-static void cb_text(sbuf *b, const char *s)
-{
-    cb_head(b, 3, strlen(s));
-    put(b, s, strlen(s));
-}
-static void cb_array(sbuf *b, size_t n) { cb_head(b, 4, n); }
-static void cb_map(sbuf *b, size_t n) { cb_head(b, 5, n); }
-
-/* ---- JUMBF (ISO/IEC 19566-5; note 1.2) ---- */
-
-/* The shared tail of every C2PA JUMBF type UUID: the first four bytes name the type. */
-static const uint8_t uuid_tail[12] = {0x00, 0x11, 0x00, 0x10, 0x80, 0x00,
-                                      0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
-
-static size_t superbox_begin(sbuf *b)
-{
-    size_t at = b->n;
-    put32be(b, 0); /* patched by superbox_end */
-    put(b, "jumb", 4);
-    return at;
-}
-
-static void superbox_end(sbuf *b, size_t at) { patch32be(b, at, (uint32_t)(b->n - at)); }
-
-/* Description box: type UUID, toggles 0x03 (requestable, label present - what C2PA requires),
- * the NUL-terminated label. No ID, signature or salt. */
-static void jumd(sbuf *b, const char type4[4], const char *label)
-{
-    size_t len = 8 + 16 + 1 + strlen(label) + 1;
-    put32be(b, (uint32_t)len);
-    put(b, "jumd", 4);
-    put(b, type4, 4);
-    put(b, uuid_tail, sizeof uuid_tail);
-    put8(b, 0x03);
-    put(b, label, strlen(label) + 1);
-}
-
-/* A content box; returns where its content starts in b. */
-static size_t content_box(sbuf *b, const char type4[4], const uint8_t *d, size_t n)
-{
-    put32be(b, (uint32_t)(8 + n));
-    put(b, type4, 4);
-    size_t at = b->n;
-    put(b, d, n);
-    return at;
-}
-
-/* One CBOR assertion superbox; its hash (note 1.3) is over the superbox payload, i.e. all after
- * the 8-byte jumb header. */
-static void cbor_assertion(sbuf *b, const char *label, const sbuf *cbor, uint8_t hash[32],
-                           size_t *content_off)
-{
-    size_t at = superbox_begin(b);
-    jumd(b, "cbor", label);
-    *content_off = content_box(b, "cbor", cbor->p, cbor->n);
-    superbox_end(b, at);
+    size_t at = jumbf_open(b, "cbor", label, salted);
+    size_t content = box_content(b, "cbor", cbor, n);
+    box_close(b, at);
     if (!b->oom)
         SHA256(b->p + at + 8, b->n - at - 8, hash);
+    return content;
 }
 
 /* ---- the claim signature ---- */
@@ -189,14 +43,14 @@ static int64_t cose_alg(c2pa_sign_alg a)
  * x5chain {leaf, CA} in the protected header, detached payload, no time-stamp. Its length does
  * not depend on the claim's bytes (raw ES256 / Ed25519 signatures are 64 bytes, PS256 with
  * RSA-2048 256), which is what the fixed-size layout relies on. */
-static int cose_sign1(const c2pa_signer *s, const sbuf *claim, sbuf *out)
+static int cose_sign1(const c2pa_signer *s, const bytebuf *claim, bytebuf *out)
 {
     um_tp_cose_spec spec = um_tp_cose_spec_for(&s->pki, cose_alg(s->alg));
     size_t n = 0;
     uint8_t *cose = um_tp_cose_sign1(&spec, claim->p, claim->n, &n);
     if (!cose)
         return -1;
-    put(out, cose, n);
+    bb_put(out, cose, n);
     free(cose);
     return out->oom ? -1 : 0;
 }
@@ -212,7 +66,7 @@ struct store_in {
     uint8_t data_hash[32];
 };
 
-static void actions_cbor(const struct store_in *in, sbuf *c)
+static void actions_cbor(const struct store_in *in, bytebuf *c)
 {
     const struct c2pa_sign_opts *o = in->o;
     const char *agent = o->software_agent ? o->software_agent : "unmask test generator";
@@ -247,7 +101,7 @@ static void actions_cbor(const struct store_in *in, sbuf *c)
 }
 
 /* c2pa.hash.data (note 1.5): {exclusions: [{start, length}], name, alg, hash, pad}. */
-static void hash_data_cbor(const struct store_in *in, sbuf *c)
+static void hash_data_cbor(const struct store_in *in, bytebuf *c)
 {
     size_t padlen = in->o->filler_bytes ? in->o->filler_bytes : 8;
     uint8_t *pad = calloc(1, padlen);
@@ -274,7 +128,7 @@ static void hash_data_cbor(const struct store_in *in, sbuf *c)
     free(pad);
 }
 
-static void hashed_uri(sbuf *c, const char *url, const uint8_t hash[32])
+static void hashed_uri(bytebuf *c, const char *url, const uint8_t hash[32])
 {
     cb_map(c, 2);
     cb_text(c, "url");
@@ -285,7 +139,7 @@ static void hashed_uri(sbuf *c, const char *url, const uint8_t hash[32])
 
 /* The claim (note 1.4), v2 keys or v1 keys. */
 static void claim_cbor(const struct store_in *in, const char *actions_label,
-                       const uint8_t actions_hash[32], const uint8_t hash_hash[32], sbuf *c)
+                       const uint8_t actions_hash[32], const uint8_t hash_hash[32], bytebuf *c)
 {
     const struct c2pa_sign_opts *o = in->o;
     int v1 = o->claim_version == 1;
@@ -334,49 +188,46 @@ static void claim_cbor(const struct store_in *in, const char *actions_label,
     }
 }
 
-static int build_store(const struct store_in *in, sbuf *b, c2pa_sign_layout *lay)
+static int build_store(const struct store_in *in, bytebuf *b, c2pa_sign_layout *lay)
 {
     int v1 = in->o->claim_version == 1;
     const char *actions_label = v1 ? "c2pa.actions" : "c2pa.actions.v2";
-    sbuf actions = {0}, hashdata = {0}, claim = {0}, cose = {0};
+    bytebuf actions = {0}, hashdata = {0}, claim = {0}, cose = {0};
     uint8_t actions_hash[32] = {0}, hash_hash[32] = {0};
     int rc = -1;
 
-    size_t store = superbox_begin(b);
-    jumd(b, "c2pa", "c2pa");
-    size_t manifest = superbox_begin(b);
-    jumd(b, "c2ma", in->label);
-    size_t astore = superbox_begin(b);
-    jumd(b, "c2as", "c2pa.assertions");
+    size_t store = jumbf_open(b, "c2pa", "c2pa", 0);
+    size_t manifest = jumbf_open(b, "c2ma", in->label, 0);
+    size_t astore = jumbf_open(b, "c2as", "c2pa.assertions", 0);
     actions_cbor(in, &actions);
     hash_data_cbor(in, &hashdata);
     if (actions.oom || hashdata.oom)
         goto done;
-    cbor_assertion(b, actions_label, &actions, actions_hash, &lay->actions_off);
+    lay->actions_off = c2pa_cbor_assertion(b, actions_label, actions.p, actions.n, 0,
+                                           actions_hash);
     lay->actions_len = actions.n;
-    cbor_assertion(b, "c2pa.hash.data", &hashdata, hash_hash, &lay->hash_off);
+    lay->hash_off = c2pa_cbor_assertion(b, "c2pa.hash.data", hashdata.p, hashdata.n, 0,
+                                        hash_hash);
     lay->hash_len = hashdata.n;
-    superbox_end(b, astore);
+    box_close(b, astore);
 
     claim_cbor(in, actions_label, actions_hash, hash_hash, &claim);
     if (claim.oom)
         goto done;
-    size_t cl = superbox_begin(b);
-    jumd(b, "c2cl", v1 ? "c2pa.claim" : "c2pa.claim.v2");
-    lay->claim_off = content_box(b, "cbor", claim.p, claim.n);
+    size_t cl = jumbf_open(b, "c2cl", v1 ? "c2pa.claim" : "c2pa.claim.v2", 0);
+    lay->claim_off = box_content(b, "cbor", claim.p, claim.n);
     lay->claim_len = claim.n;
-    superbox_end(b, cl);
+    box_close(b, cl);
 
     if (cose_sign1(in->o->signer, &claim, &cose) != 0)
         goto done;
-    size_t sg = superbox_begin(b);
-    jumd(b, "c2cs", "c2pa.signature");
-    lay->sig_off = content_box(b, "cbor", cose.p, cose.n);
+    size_t sg = jumbf_open(b, "c2cs", "c2pa.signature", 0);
+    lay->sig_off = box_content(b, "cbor", cose.p, cose.n);
     lay->sig_len = cose.n;
-    superbox_end(b, sg);
+    box_close(b, sg);
 
-    superbox_end(b, manifest);
-    superbox_end(b, store);
+    box_close(b, manifest);
+    box_close(b, store);
     rc = b->oom ? -1 : 0;
 done:
     free(actions.p);
@@ -389,11 +240,6 @@ done:
 /* ---- carriers (note 1.1) ---- */
 
 #define JPEG_MAX_PACKET 65517u /* 65535 - Lp(2) - CI/En/Z/LBox/TBox(16) */
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Where the carrier goes: JPEG after SOI and any APP0 run (c2pa-rs puts it after the JFIF
  * APP0); PNG right after IHDR; RIFF and BMFF at the end (RIFF: the spec wants C2PA last; BMFF:
@@ -413,16 +259,14 @@ static int insertion_point(const uint8_t *a, size_t n, um_format fmt, uint64_t *
         return 0;
     }
     case UM_FORMAT_PNG:
-        if (n < 33 || memcmp(a + 12, "IHDR", 4) != 0 || be32(a + 8) != 13)
+        if (n < 33 || memcmp(a + 12, "IHDR", 4) != 0 || rd_be32(a + 8) != 13)
             return -1;
         *at = 33;
         return 0;
     case UM_FORMAT_WEBP: {
         if (n < 12 || memcmp(a, "RIFF", 4) != 0)
             return -1;
-        uint32_t riff = (uint32_t)a[4] | (uint32_t)a[5] << 8 | (uint32_t)a[6] << 16 |
-                        (uint32_t)a[7] << 24;
-        if ((uint64_t)riff + 8 != n)
+        if ((uint64_t)rd_le32(a + 4) + 8 != n)
             return -1; /* trailing bytes after the RIFF: not handled here */
         *at = n;
         return 0;
@@ -455,77 +299,69 @@ static uint64_t carrier_length(um_format fmt, size_t store, size_t packet)
     }
 }
 
-static void jpeg_segments(sbuf *o, const uint8_t *store, size_t n, size_t packet)
+static void jpeg_segments(bytebuf *o, const uint8_t *store, size_t n, size_t packet)
 {
     uint32_t z = 1;
     for (size_t off = 0; off < n; off += packet, z++) {
         size_t chunk = n - off < packet ? n - off : packet;
         int first = off == 0;
-        put8(o, 0xFF);
-        put8(o, 0xEB);
-        put16be(o, (unsigned)(2 + (first ? 8 : 16) + chunk));
-        put(o, "JP", 2);
-        put16be(o, 0x0001); /* En: the same box instance number in every packet */
-        put32be(o, z);      /* Z: packet sequence from 1 */
+        bb_u8(o, 0xFF);
+        bb_u8(o, 0xEB);
+        bb_be16(o, (unsigned)(2 + (first ? 8 : 16) + chunk));
+        bb_put(o, "JP", 2);
+        bb_be16(o, 0x0001); /* En: the same box instance number in every packet */
+        bb_be32(o, z);      /* Z: packet sequence from 1 */
         if (!first)         /* continuations repeat the superbox's LBox and TBox */
-            put(o, store, 8);
-        put(o, store + off, chunk);
+            bb_put(o, store, 8);
+        bb_put(o, store + off, chunk);
     }
 }
 
-static int embed(const uint8_t *a, size_t n, um_format fmt, uint64_t at, const sbuf *store,
-                 size_t packet, sbuf *o)
+static int embed(const uint8_t *a, size_t n, um_format fmt, uint64_t at, const bytebuf *store,
+                 size_t packet, bytebuf *o)
 {
     o->n = 0;
     switch (fmt) {
     case UM_FORMAT_JPEG:
-        put(o, a, (size_t)at);
+        bb_put(o, a, (size_t)at);
         jpeg_segments(o, store->p, store->n, packet);
-        put(o, a + at, n - (size_t)at);
+        bb_put(o, a + at, n - (size_t)at);
         break;
     case UM_FORMAT_PNG: {
-        put(o, a, (size_t)at);
-        put32be(o, (uint32_t)store->n);
+        bb_put(o, a, (size_t)at);
+        bb_be32(o, (uint32_t)store->n);
         size_t type_at = o->n;
-        put(o, "caBX", 4);
-        put(o, store->p, store->n);
+        bb_put(o, "caBX", 4);
+        bb_put(o, store->p, store->n);
         if (o->oom)
             return -1;
         uLong crc = crc32(0L, o->p + type_at, (uInt)(4 + store->n));
-        put32be(o, (uint32_t)crc);
-        put(o, a + at, n - (size_t)at);
+        bb_be32(o, (uint32_t)crc);
+        bb_put(o, a + at, n - (size_t)at);
         break;
     }
     case UM_FORMAT_WEBP:
-        put(o, a, n);
-        put(o, "C2PA", 4);
-        put32le(o, (uint32_t)store->n);
-        put(o, store->p, store->n);
+        bb_put(o, a, n);
+        bb_put(o, "C2PA", 4);
+        bb_le32(o, (uint32_t)store->n);
+        bb_put(o, store->p, store->n);
         if (store->n & 1)
-            put8(o, 0); /* RIFF chunks are padded to even length */
-        if (o->oom)
-            return -1;
-        {
-            uint32_t riff = (uint32_t)(o->n - 8);
-            o->p[4] = (uint8_t)riff;
-            o->p[5] = (uint8_t)(riff >> 8);
-            o->p[6] = (uint8_t)(riff >> 16);
-            o->p[7] = (uint8_t)(riff >> 24);
-        }
+            bb_u8(o, 0); /* RIFF chunks are padded to even length */
+        bb_set_le32(o, 4, (uint32_t)(o->n - 8)); /* the RIFF size now covers the chunk */
         break;
     case UM_FORMAT_HEIF:
     case UM_FORMAT_AVIF:
         /* A top-level C2PA uuid box (note 1.1), appended so no iloc offset moves. Real BMFF
          * writers bind it with c2pa.hash.bmff (box-level exclusions); this test writer uses
          * c2pa.hash.data with the exclusion = this box, which the spec allows for any asset. */
-        put(o, a, n);
-        put32be(o, (uint32_t)(BMFF_C2PA_HEADER + store->n));
-        put(o, "uuid", 4);
-        put(o, c2pa_bmff_uuid, 16);
-        put32be(o, 0); /* FullBox version 0, flags 0 */
-        put(o, "manifest", 9);
-        put64be(o, 0); /* merkle offset: none */
-        put(o, store->p, store->n);
+        bb_put(o, a, n);
+        bb_be32(o, (uint32_t)(BMFF_C2PA_HEADER + store->n));
+        bb_put(o, "uuid", 4);
+        bb_put(o, c2pa_bmff_uuid, 16);
+        bb_be32(o, 0); /* FullBox version 0, flags 0 */
+        bb_put(o, "manifest", 9);
+        bb_be64(o, 0); /* merkle offset: none */
+        bb_put(o, store->p, store->n);
         break;
     default:
         return -1;
@@ -619,7 +455,7 @@ um_error c2pa_sign_asset(const uint8_t *asset, size_t n, um_format fmt,
 
     c2pa_sign_layout lay = {0};
     struct store_in in = {opts, label, iid, mime_of(fmt), at, 0, {0}};
-    sbuf store = {0}, file = {0};
+    bytebuf store = {0}, file = {0};
     um_error e = UM_ERR_NOMEM;
     uint64_t carrier = 0;
 

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "io/decode.h"
 #include "test_pki.h"
 #include "unmask.h"
@@ -89,6 +90,13 @@ um_error c2pa_sign_asset(const uint8_t *asset, size_t n, um_format fmt,
                          c2pa_sign_layout *layout);
 void c2pa_sign_layout_clear(c2pa_sign_layout *l);
 uint64_t c2pa_layout_file_offset(const c2pa_sign_layout *l, size_t store_off);
+
+/* One assertion superbox (jumd type "cbor" with label; salted: with a c2sh salt box) holding
+ * n bytes of CBOR, appended to b. hash gets what a hashed URI to it carries (note 1.3: SHA-256
+ * of the superbox payload, all after its 8-byte header). Returns where the CBOR starts in b.
+ * The writer below uses it, and so do the tests that build odd stores by hand. */
+size_t c2pa_cbor_assertion(bytebuf *b, const char *label, const void *cbor, size_t n,
+                           int salted, uint8_t hash[32]);
 
 #define C2PA_DST_TRAINED "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 #define C2PA_DST_COMPOSITE_TRAINED \
