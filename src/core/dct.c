@@ -111,3 +111,15 @@ void um_idct8x8(const float coef[64], float block[64])
             block[y * 8 + x] = acc;
         }
 }
+
+int um_dct_matrix(int n, float *c)
+{
+    if (n < 2 || n > 16)
+        return -1;
+    for (int u = 0; u < n; u++) {
+        double a = u == 0 ? sqrt(1.0 / n) : sqrt(2.0 / n);
+        for (int x = 0; x < n; x++)
+            c[u * n + x] = (float)(a * cos((2 * x + 1) * u * M_PI / (2.0 * n)));
+    }
+    return 0;
+}

@@ -22,6 +22,12 @@ void um_dct8x8(const float *src, size_t stride, float out[64]);
 /* 2-D inverse DCT: block[y*8+x] from coefficients in natural order. */
 void um_idct8x8(const float coef[64], float block[64]);
 
+/* The orthonormal n-point DCT-II basis for small blocks of other sizes than JPEG's (n = 2..16):
+ * c[u*n + x] = a(u) cos((2x+1) u pi / (2n)), a(0) = sqrt(1/n), a(u>0) = sqrt(2/n), so that
+ * F = C f C^T is the 2-D DCT of an n x n block with the same scaling as the 8-point transform
+ * above (n = 8 gives its matrix). Returns 0, or -1 (c untouched) when n is out of range. */
+int um_dct_matrix(int n, float *c);
+
 /* Zig-zag order: natural index of the k-th coefficient in JPEG's zig-zag scan. */
 extern const int um_zigzag[64];
 

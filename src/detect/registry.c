@@ -8,6 +8,11 @@ extern const struct um_detector um_detector_blk;
 extern const struct um_detector um_detector_dq;
 extern const struct um_detector um_detector_ghost;
 extern const struct um_detector um_detector_ela;
+extern const struct um_detector um_detector_splicebuster;
+extern const struct um_detector um_detector_noise_wavelet;
+extern const struct um_detector um_detector_cfa;
+extern const struct um_detector um_detector_noise_nfa;
+extern const struct um_detector um_detector_resampling;
 
 const struct um_detector *const um_detectors[] = {
     &um_detector_jpeg_structure,
@@ -16,6 +21,11 @@ const struct um_detector *const um_detectors[] = {
     &um_detector_dq,
     &um_detector_ghost,
     &um_detector_ela,
+    &um_detector_splicebuster,
+    &um_detector_noise_wavelet,
+    &um_detector_cfa,
+    &um_detector_noise_nfa,
+    &um_detector_resampling,
 };
 
 const size_t um_detector_total = sizeof um_detectors / sizeof um_detectors[0];

@@ -1,0 +1,163 @@
+/* splicebuster: co-occurrences of the quantized noise residual, modelled per image by EM
+ * (Cozzolino, Poggi & Verdoliva 2015). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "detect/detector.h"
+#include "synth.h"
+
+extern const struct um_detector um_detector_splicebuster;
+
+enum { W = 768, H = 512, PX = 384, PY = 160, PW = 256, PH = 256 };
+
+/* Another camera's texture: a 3x3 box blur (softer optics or in-camera denoising) and a little
+ * fresh noise of a different strength, rounded to 8 bits. */
+static void other_camera(um_image *img, unsigned seed)
+{
+    int w = img->width, h = img->height;
+    float *tmp = malloc((size_t)w * h * sizeof *tmp);
+    if (!tmp)
+        abort();
+    unsigned s = seed * 747796405u + 1;
+    for (int c = 0; c < img->channels; c++) {
+        float *p = um_image_plane(img, c);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                float sum = 0;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int yy = y + dy < 0 ? 0 : (y + dy >= h ? h - 1 : y + dy);
+                        int xx = x + dx < 0 ? 0 : (x + dx >= w ? w - 1 : x + dx);
+                        sum += p[(size_t)yy * w + xx];
+                    }
+                s = s * 1664525u + 1013904223u;
+                float noise = ((float)(s >> 8) / 16777216.0f - 0.5f) * 2.0f; /* uniform +-1 */
+                float v = sum / 9 + noise;
+                tmp[(size_t)y * w + x] = v < 0 ? 0 : (v > 255 ? 255 : (float)(int)(v + 0.5f));
+            }
+        memcpy(p, tmp, (size_t)w * h * sizeof *tmp);
+    }
+    free(tmp);
+}
+
+static um_error run(const um_decoded *d, struct um_evidence *ev, float **full)
+{
+    return synth_run_detector(&um_detector_splicebuster, d, ev, full);
+}
+
+static void report(const char *what, const struct um_evidence *ev)
+{
+    fprintf(stderr, "  %s: score %.3f\n", what, ev->score);
+    for (int i = 0; i < ev->nfindings; i++)
+        fprintf(stderr, "    %s\n", ev->findings[i]);
+    if (ev->details) {
+        char *j = json_dumps(ev->details, JSON_COMPACT);
+        fprintf(stderr, "    %s\n", j ? j : "");
+        free(j);
+    }
+}
+
+/* A square from another photo with another noise texture, pasted and saved losslessly. */
+static void pasted_region_from_other_camera_is_found(void)
+{
+    um_image *host = synth_photo(W, H, 31), *donor = synth_photo(W, H, 32);
+    other_camera(donor, 5);
+    synth_paste(host, donor, 64, 64, PW, PH, PX, PY);
+    um_decoded d = synth_as_lossless(host);
+    struct um_evidence ev;
+    float *full = NULL;
+    CHECK(run(&d, &ev, &full) == UM_OK);
+    CHECK_MSG(ev.applicable, "%s", ev.reason);
+    CHECK(full != NULL);
+    if (full) {
+        double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
+        double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
+        fprintf(stderr, "  splice: in %.3f out %.3f\n", in, out);
+        CHECK_MSG(in > 0.4 && in - out > 0.3, "in %.3f out %.3f", in, out);
+    }
+    report("splice", &ev);
+    CHECK_MSG(ev.score >= 0.5, "score %.3f", ev.score);
+    free(full);
+    um_evidence_clear(&ev);
+    um_image_free(host);
+    um_image_free(donor);
+}
+
+/* The same kind of composite saved as a JPEG at quality 97: the textures still differ. (At
+ * quality 90 this synthetic splice is no longer found: the quantization evens the two noise
+ * textures out; see the detector's limits.) */
+static void pasted_region_survives_high_quality_jpeg(void)
+{
+    um_image *host = synth_photo(W, H, 41), *donor = synth_photo(W, H, 42);
+    other_camera(donor, 6);
+    synth_paste(host, donor, 96, 32, PW, PH, 64, 96);
+    um_decoded d = {0};
+    CHECK(synth_jpeg_roundtrip(host, 97, NULL, NULL, &d) == UM_OK);
+    struct um_evidence ev;
+    float *full = NULL;
+    CHECK(run(&d, &ev, &full) == UM_OK);
+    CHECK_MSG(ev.applicable, "%s", ev.reason);
+    if (full) {
+        double in = synth_mean_in_rect(full, W, 64, 96, PW, PH);
+        double out = synth_mean_outside_rect(full, W, H, 64, 96, PW, PH);
+        fprintf(stderr, "  splice q97: in %.3f out %.3f\n", in, out);
+        CHECK_MSG(in - out > 0.4, "in %.3f out %.3f", in, out);
+    }
+    report("splice q97", &ev);
+    free(full);
+    um_evidence_clear(&ev);
+    um_decoded_clear(&d);
+    um_image_free(host);
+    um_image_free(donor);
+}
+
+/* One camera throughout: the map stays low and the score low. */
+static void clean_photo_is_quiet(void)
+{
+    for (unsigned seed = 51; seed <= 52; seed++) {
+        um_image *photo = synth_photo(W, H, seed);
+        um_decoded d = synth_as_lossless(photo);
+        struct um_evidence ev;
+        float *full = NULL;
+        CHECK(run(&d, &ev, &full) == UM_OK);
+        CHECK_MSG(ev.applicable, "%s", ev.reason);
+        CHECK(full != NULL);
+        if (full) {
+            double m = synth_mean_in_rect(full, W, 0, 0, W, H);
+            fprintf(stderr, "  clean %u: map mean %.3f\n", seed, m);
+            CHECK_MSG(m < 0.1, "mean %.3f", m);
+        }
+        report("clean", &ev);
+        CHECK_MSG(ev.score < 0.3, "score %.3f", ev.score);
+        free(full);
+        um_evidence_clear(&ev);
+        um_image_free(photo);
+    }
+}
+
+static void too_small_is_not_applicable(void)
+{
+    um_image *photo = synth_photo(240, 320, 61); /* under two 128-pixel windows across */
+    um_decoded d = synth_as_lossless(photo);
+    struct um_evidence ev;
+    CHECK(run(&d, &ev, NULL) == UM_OK);
+    CHECK_MSG(!ev.applicable && strstr(ev.reason, "too small"), "%s", ev.reason);
+    CHECK(ev.map == NULL);
+    um_evidence_clear(&ev);
+    um_image_free(photo);
+}
+
+static void flat_or_saturated_is_not_applicable(void)
+{
+    synth_check_flat_not_applicable(&um_detector_splicebuster);
+}
+
+static const struct um_test_case cases[] = {
+    {"flat_or_saturated_is_not_applicable", flat_or_saturated_is_not_applicable},
+    {"too_small_is_not_applicable", too_small_is_not_applicable},
+    {"pasted_region_from_other_camera_is_found", pasted_region_from_other_camera_is_found},
+    {"pasted_region_survives_high_quality_jpeg", pasted_region_survives_high_quality_jpeg},
+    {"clean_photo_is_quiet", clean_photo_is_quiet},
+};
+UM_TEST_MAIN(cases)
