@@ -19,7 +19,10 @@ struct um_detector_run {
 #define UM_REASON_LEN 300
 
 struct um_verdict {
-    double score;             /* 0..1 */
+    double score;             /* 0..1; with calibrated: the probability of manipulation */
+    int calibrated;           /* score comes from the calibrated model (fuse/calibrate.h) */
+    double false_alarm_rate;  /* share of the calibration set's authentic images scoring as
+                                 high (with calibrated) */
     const char *label;        /* UM_LABEL_* */
     int nreasons;
     char reasons[UM_MAX_REASONS][UM_REASON_LEN];

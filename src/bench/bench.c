@@ -19,8 +19,10 @@
 
 #include "bench/datasets.h"
 #include "bench/metrics.h"
+#include "bench/verdicts.h"
 #include "core/parallel.h"
 #include "core/stats.h"
+#include "fuse/calibrate.h"
 #include "io/decode.h"
 #include "unmask.h"
 
@@ -49,13 +51,14 @@ struct bench_options {
     int half;              /* -1 all images, 0 the fit half, 1 the holdout half */
     int threads;
     int json;
+    const char *refit;     /* write the fused verdict's calibration here (--refit FILE) */
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: unmask bench DIR [--out DIR] [--limit N] [--half fit|holdout] [--threads N] [--detectors a,b] "
-            "[--json]\n"
+            "usage: unmask bench DIR [--out DIR] [--limit N] [--half fit|holdout] [--threads N]\n"
+            "                        [--detectors a,b] [--json] [--refit FILE]\n"
             "       unmask bench --make-large PHOTO|synthetic OUT.jpg\n"
             "\n"
             "DIR is a dataset: CASIA v1 (pairs.csv, tampered/, authentic/), CoMoFoD (forged/,\n"
@@ -70,6 +73,9 @@ static void usage(FILE *f)
             "  --threads N      images analysed in parallel (default: one per core)\n"
             "  --detectors a,b  only these detectors (the fused verdict is always reported)\n"
             "  --json           print results.json to stdout instead of the table\n"
+            "  --refit FILE     with --half fit: fit the fused verdict's calibration (authentic\n"
+            "                   score distributions, logistic model, map weights, thresholds)\n"
+            "                   and write it as C source (src/fuse/calibration.c); rebuild\n"
             "  --make-large     write a 4000x3000 JPEG (bilinear resize + Gaussian noise,\n"
             "                   sigma 2) from PHOTO or a synthetic scene, for bench/speed.sh\n"
             "\n"
@@ -104,6 +110,8 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
             o->out_dir = argv[++i];
         } else if (strcmp(a, "--detectors") == 0 && has_value) {
             o->detectors = argv[++i];
+        } else if (strcmp(a, "--refit") == 0 && has_value) {
+            o->refit = argv[++i];
         } else if (strcmp(a, "--limit") == 0 && has_value) {
             if (parse_long(argv[++i], 1, &v) != 0) {
                 fprintf(stderr, "unmask bench: --limit wants a positive number\n");
@@ -135,6 +143,11 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
     }
     if (!o->dir) {
         fprintf(stderr, "unmask bench: which dataset? (unmask bench --help)\n");
+        return -1;
+    }
+    if (o->refit && (o->half != 0 || o->detectors || o->limit)) {
+        fprintf(stderr, "unmask bench: --refit fits on the whole fit half with every detector: "
+                        "use it with --half fit and without --detectors or --limit\n");
         return -1;
     }
     return 0;
@@ -207,6 +220,7 @@ struct method_record {
     um_pixel_metrics px; /* NAN when the image has no usable mask */
     double score;        /* image-level score, 0 when not applicable */
     int applicable;      /* the detector could judge the image (fused: always) */
+    int scored;          /* it gave a score (facts-only detectors never do) */
     double ms;
 };
 
@@ -217,6 +231,7 @@ struct image_record {
     double megapixels;
     double total_ms;
     double floor_f1;        /* F1 of an all-white map, NAN without a usable mask */
+    const char *label;      /* the verdict's label (a static UM_LABEL_* string) */
     struct method_record *m; /* [methods.count] */
 };
 
@@ -267,9 +282,12 @@ static uint8_t *load_mask(const um_dataset_item *it, int width, int height,
     return mask;
 }
 
-static void measure_method(const um_result *r, const char *name, const uint8_t *mask, size_t n,
+static void measure_method(struct run *run, const um_result *r, int k, const uint8_t *mask,
                            struct method_record *mr)
 {
+    const char *name = run->methods->names[k];
+    int w = um_result_width(r), h = um_result_height(r);
+    size_t n = (size_t)w * (size_t)h;
     int fused = strcmp(name, "fused") == 0;
     double score = 0;
     int scored = 1;
@@ -279,6 +297,7 @@ static void measure_method(const um_result *r, const char *name, const uint8_t *
         scored = um_result_detector_score(r, name, &score);
     float *map = um_result_map(r, name);
     mr->score = scored ? score : 0.0;
+    mr->scored = scored;
     mr->applicable = fused || um_result_detector_applicable(r, name);
     mr->ms = fused ? um_result_timing_ms(r, "fuse") : um_result_timing_ms(r, name);
     mr->px.f1_05 = mr->px.f1_best = mr->px.mcc_05 = mr->px.auc = NAN;
@@ -316,8 +335,9 @@ static void analyse_one(void *ctx, int index)
                 mask = NULL;
             }
         }
+        rec->label = um_result_label(r);
         for (int k = 0; k < run->methods->count; k++)
-            measure_method(r, run->methods->names[k], mask, n, &rec->m[k]);
+            measure_method(run, r, k, mask, &rec->m[k]);
         free(mask);
     }
     um_result_free(r);
@@ -807,6 +827,91 @@ static int write_outputs(const char *out_dir, const struct run *run, const struc
     return rc;
 }
 
+/* ---- the verdict: labels, reliability, --refit ---- */
+
+static void print_verdicts(FILE *f, const struct run *run)
+{
+    size_t n = run->ds->count;
+    struct um_bench_verdict *v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return;
+    int fused = run->methods->count - 1;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct um_bench_verdict){run->ds->items[i].tampered,
+                                         run->records[i].m[fused].score, run->records[i].label};
+    um_bench_verdicts_print(f, v, n);
+    free(v);
+}
+
+/* A detector's share in the fused map: how much better than chance its map ranks manipulated
+ * pixels on the fit half, 2 (pixel AUC - 0.5), 0 when it is no better. */
+static double map_weight_of(const struct table *t, const char *method)
+{
+    for (int i = 0; i < t->count; i++)
+        if (!strcmp(t->rows[i].subset, "all") && !strcmp(t->rows[i].method, method))
+            return isnan(t->rows[i].pixel_auc) ? 0.0 : fmax(0.0, 2 * (t->rows[i].pixel_auc - 0.5));
+    return 0.0;
+}
+
+/* --refit: the detectors that give scores and their scores per image, handed to the
+ * calibration fit (fuse/calibrate.h). */
+static int refit(const struct run *run, const struct table *t, const char *path)
+{
+    size_t ni = run->ds->count, nd = 0;
+    int nm = run->methods->count - 1;
+    const char **names = calloc((size_t)nm + 1, sizeof *names);
+    int *column = calloc((size_t)nm + 1, sizeof *column), *tampered = calloc(ni + 1, sizeof *tampered);
+    double *weights = calloc((size_t)nm + 1, sizeof *weights);
+    double *score = calloc(ni * (size_t)nm + 1, sizeof *score);
+    unsigned char *applicable = calloc(ni * (size_t)nm + 1, 1);
+    int rc = -1;
+    char err[300] = "out of memory";
+    if (!names || !column || !tampered || !weights || !score || !applicable)
+        goto done;
+    for (int k = 0; k < nm; k++) {
+        int scored = 0;
+        for (size_t i = 0; i < ni && !scored; i++)
+            scored = run->records[i].analysed && run->records[i].m[k].scored;
+        if (!scored)
+            continue; /* facts-only detectors (jpeg-structure) have no score to calibrate */
+        column[nd] = k;
+        names[nd] = run->methods->names[k];
+        weights[nd] = map_weight_of(t, names[nd]);
+        nd++;
+    }
+    size_t used = 0, n_tampered = 0;
+    for (size_t i = 0; i < ni; i++) {
+        const struct image_record *rec = &run->records[i];
+        if (!rec->analysed)
+            continue;
+        tampered[used] = run->ds->items[i].tampered;
+        n_tampered += tampered[used];
+        for (size_t d = 0; d < nd; d++) {
+            score[used * nd + d] = rec->m[column[d]].score;
+            applicable[used * nd + d] = (unsigned char)rec->m[column[d]].scored;
+        }
+        used++;
+    }
+    char dataset[300];
+    snprintf(dataset, sizeof dataset, "%s, fit half (%zu tampered, %zu authentic images)",
+             run->ds->name, n_tampered, used - n_tampered);
+    struct um_calib_fit_input in = {dataset, nd, names, weights, used, tampered, score,
+                                    applicable};
+    rc = um_calib_write(&in, path, err, sizeof err);
+done:
+    if (rc != 0)
+        fprintf(stderr, "unmask bench: --refit: %s\n", err);
+    else
+        fprintf(stderr, "unmask bench: calibration written to %s: rebuild to use it\n", path);
+    free(names);
+    free(column);
+    free(tampered);
+    free(weights);
+    free(score);
+    free(applicable);
+    return rc;
+}
+
 static int bench_dataset(const struct bench_options *o)
 {
     char err[1024];
@@ -862,9 +967,12 @@ static int bench_dataset(const struct bench_options *o)
         free(text);
     } else if (!o->json) {
         print_report(stdout, &run, &table, &counts, written ? out_dir : NULL, wall_s);
+        print_verdicts(stdout, &run);
     }
     json_decref(root);
     status = written && counts.unreadable == 0 ? 0 : 1;
+    if (o->refit && refit(&run, &table, o->refit) != 0)
+        status = 1;
 done:
     free(table.rows);
     free_records(run.records, ds.count);

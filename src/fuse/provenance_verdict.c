@@ -5,12 +5,13 @@
  *   onto a real photo to make it look fake in a way that matters here, so an unsigned
  *   declaration counts too; the reason says whether it was signed.
  * - C2PA hard binding broken (bytes changed after signing): manipulated.
- * - C2PA claim signature broken, or an EXIF thumbnail showing other content: at least
- *   likely-manipulated (the credentials or the metadata were altered; the pixels may or may not
- *   have been).
+ * - C2PA claim signature broken: at least likely-manipulated (the credentials were altered;
+ *   the pixels may or may not have been).
  * Facts that are not evidence of manipulation (valid credentials, stripped credentials, a
  * remote manifest, editing software named in the metadata) become reasons without moving the
- * label: valid credentials do not prove that what they describe is true. */
+ * label: valid credentials do not prove that what they describe is true. An EXIF thumbnail that
+ * shows other content is a reason too, not a label: the comparison cannot tell a crop or a
+ * tone edit after capture (ordinary newsroom work) from a changed scene. */
 #include <stdio.h>
 #include <string.h>
 
@@ -83,12 +84,10 @@ void um_fuse_provenance(um_result *r)
     struct um_verdict *v = &r->verdict;
     char text[1200]; /* longer than a reason: prepend_reason cuts it */
     add_context(v, f);
-    if (f->thumbnail_mismatch) {
-        if (!label_is(v, UM_LABEL_MANIPULATED))
-            raise_to(v, UM_LABEL_LIKELY_MANIPULATED, SCORE_CREDENTIALS_ALTERED);
-        prepend_reason(v, "the EXIF thumbnail shows other content than the image: the picture "
-                          "was changed after the camera made it");
-    }
+    if (f->thumbnail_mismatch)
+        prepend_reason(v, "the EXIF thumbnail differs from the image (other framing or content): "
+                          "the picture was changed after the camera made it, by a crop, an "
+                          "edit or more");
     if (f->signature_invalid) {
         if (!label_is(v, UM_LABEL_MANIPULATED))
             raise_to(v, UM_LABEL_LIKELY_MANIPULATED, SCORE_CREDENTIALS_ALTERED);

@@ -55,6 +55,8 @@ static json_t *verdict_json(const struct um_verdict *v)
     json_t *o = json_object();
     json_object_set_new(o, "score", round3(v->score));
     json_object_set_new(o, "label", json_string(v->label));
+    if (v->calibrated)
+        json_object_set_new(o, "false_alarm_rate", um_json_number(v->false_alarm_rate));
     json_t *reasons = json_array();
     for (int i = 0; i < v->nreasons; i++)
         json_array_append_new(reasons, json_string(v->reasons[i]));
