@@ -240,6 +240,43 @@ struct fitted {
     size_t authentic;
 };
 
+#define FOLDS 5 /* cross-fitting: see out_of_fold_evidence */
+
+/* The authentic score quantiles of detector d over the authentic images not in `fold` (all of
+ * them when fold < 0). column is scratch space for ni values. */
+static void authentic_quantiles(const struct um_calib_fit_input *in, size_t d, int fold,
+                                float *column, double q[UM_CALIB_QUANTILES])
+{
+    size_t nd = in->ndetectors, n = 0;
+    for (size_t i = 0; i < in->nimages; i++) /* not applicable counts as score 0 */
+        if (!in->tampered[i] && (fold < 0 || (int)(i % FOLDS) != fold))
+            column[n++] = in->applicable[i * nd + d] ? (float)in->score[i * nd + d] : 0.0f;
+    quantiles_of(column, n, q);
+}
+
+/* Evidence of every image measured against authentic quantiles that did not see it (5-fold
+ * cross-fitting). An image's own score sits inside the quantiles it helped to make, which makes
+ * the rare scores of authentic images look less rare than they are on new images; fitting the
+ * model and the label thresholds on out-of-fold evidence keeps their false-alarm promise honest.
+ * The quantiles compiled in (f->score_q) use every authentic image. */
+static void out_of_fold_evidence(const struct um_calib_fit_input *in, struct fitted *f,
+                                 float *column)
+{
+    size_t nd = in->ndetectors;
+    double q[UM_CALIB_QUANTILES];
+    for (size_t d = 0; d < nd; d++) {
+        authentic_quantiles(in, d, -1, column, f->score_q[d]);
+        for (int fold = 0; fold < FOLDS; fold++) {
+            authentic_quantiles(in, d, fold, column, q);
+            for (size_t i = (size_t)fold; i < in->nimages; i += FOLDS)
+                f->z[i * nd + d] =
+                    in->applicable[i * nd + d]
+                        ? -log10(um_calib_upper_tail(q, in->score[i * nd + d], f->min_p))
+                        : 0.0;
+        }
+    }
+}
+
 static int fit(const struct um_calib_fit_input *in, struct fitted *f)
 {
     size_t nd = in->ndetectors, ni = in->nimages;
@@ -256,18 +293,7 @@ static int fit(const struct um_calib_fit_input *in, struct fitted *f)
     for (size_t i = 0; i < ni; i++)
         f->authentic += !in->tampered[i];
     f->min_p = 1.0 / (double)(f->authentic + 1);
-    for (size_t d = 0; d < nd; d++) {
-        size_t n = 0;
-        for (size_t i = 0; i < ni; i++) /* not applicable counts as score 0 */
-            if (!in->tampered[i])
-                column[n++] = in->applicable[i * nd + d] ? (float)in->score[i * nd + d] : 0.0f;
-        quantiles_of(column, n, f->score_q[d]);
-        for (size_t i = 0; i < ni; i++)
-            f->z[i * nd + d] = in->applicable[i * nd + d]
-                                   ? -log10(um_calib_upper_tail(f->score_q[d],
-                                                                in->score[i * nd + d], f->min_p))
-                                   : 0.0;
-    }
+    out_of_fold_evidence(in, f, column);
     int rc = logistic_fit(f->z, in->tampered, ni, (int)nd, f->beta);
     size_t na = 0;
     for (size_t i = 0; i < ni && rc == 0; i++) {
@@ -303,6 +329,7 @@ static void write_header(FILE *out, const struct um_calib_fit_input *in, const s
             " * authentic images scoring at least as high), its weight in the fused map (2 x (pixel\n"
             " * AUC - 0.5) on the same images, 0 when no better than chance) and the authentic\n"
             " * distribution of its image scores at um_calib_levels.\n"
+            " * The model and the label thresholds are fitted on 5-fold cross-fitted evidence.\n"
             " * Labels: likely-manipulated from P >= %.4f (the 95 %% upper confidence bound of the\n"
             " * share of authentic images so labelled stays within %.0f %%; never below %.1f),\n"
             " * manipulated from P >= %.4f (at most %.0f %% of the authentic images; never below %.1f).\n"
