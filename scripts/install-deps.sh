@@ -9,7 +9,7 @@ PACKAGES=(
   libjpeg62-turbo-dev libjpeg-turbo-progs   # decoding + DCT coefficients; djpeg as the speed baseline
   libpng-dev libtiff-dev libwebp-dev libheif-dev
   libjansson-dev libfftw3-dev libssl-dev zlib1g-dev
-  libcbor-dev libexpat1-dev libexif-dev      # provenance: C2PA claims (CBOR), XMP, EXIF
+  libcbor-dev libexpat1-dev                  # provenance: C2PA claims (CBOR), XMP
   clang libclang-rt-14-dev libfuzzer-14-dev # sanitizer builds and the libFuzzer target
   hyperfine jq                              # published timings; JSON checks in tests/cli.sh
 )

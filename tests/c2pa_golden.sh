@@ -69,6 +69,13 @@ expect C.jpg 'state == "valid" and hasc("success"; "claimSignature.validated")
   and hasc("success"; "assertion.dataHash.match")
   and hasc("failure"; "signingCredential.untrusted")'
 expect CA.jpg 'state == "valid" and hasc("success"; "assertion.dataHash.match")'
+# Byte-level facts (provenance-markers.md 1.1): where the store sits and how large it is.
+expect C.jpg 'c.carrier == {"offset": 20, "length": 45884} and c.store_bytes == 45872'
+expect CA.jpg 'c.carrier == {"offset": 20, "length": 117273} and c.store_bytes == 117241
+  and (c.manifests | length) == 1'
+expect no_alg.jpg 'c.carrier == {"offset": 2, "length": 7717} and c.store_bytes == 7705'
+expect ocsp.jpg 'c.carrier.offset == 82 and c.store_bytes == 256453
+  and (c.manifests | to_entries | map(.value.signature_info.common_name) | index("Adobe Firefly C2PA Stage")) != null'
 expect CACA.jpg 'state == "valid" and hasc("success"; "claimSignature.validated")'
 # An ingredient's manifest was already broken when the active one was signed: active valid.
 expect CACAE-uri-CA.jpg 'state == "valid"'
