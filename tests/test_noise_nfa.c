@@ -171,13 +171,7 @@ static void flat_or_saturated_is_not_applicable(void)
 
 static void tiny_is_not_applicable(void)
 {
-    um_image *img = synth_photo(60, 40, 3);
-    um_decoded d = synth_as_lossless(img);
-    struct um_evidence ev;
-    CHECK(synth_run_detector(&um_detector_noise_nfa, &d, &ev, NULL) == UM_OK);
-    CHECK_MSG(!ev.applicable && strstr(ev.reason, "too small"), "%s", ev.reason);
-    um_evidence_clear(&ev);
-    um_image_free(img);
+    synth_check_small_not_applicable(&um_detector_noise_nfa, 60, 40);
 }
 
 static const struct um_test_case cases[] = {

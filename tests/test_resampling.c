@@ -141,13 +141,7 @@ static void flat_or_saturated_is_not_applicable(void)
 
 static void small_image_is_not_applicable(void)
 {
-    um_image *photo = synth_photo(200, 100, 36);
-    um_decoded d = synth_as_lossless(photo);
-    struct um_evidence ev;
-    CHECK(synth_run_detector(&um_detector_resampling, &d, &ev, NULL) == UM_OK);
-    CHECK_MSG(!ev.applicable && strstr(ev.reason, "too small"), "%s", ev.reason);
-    um_evidence_clear(&ev);
-    um_image_free(photo);
+    synth_check_small_not_applicable(&um_detector_resampling, 200, 100);
 }
 
 /* Odd sizes at the edges of the block grid: judged or refused, never out of bounds (ASan). */

@@ -232,3 +232,15 @@ void synth_check_flat_not_applicable(const struct um_detector *det)
         um_image_free(img);
     }
 }
+
+void synth_check_small_not_applicable(const struct um_detector *det, int width, int height)
+{
+    um_image *img = synth_photo(width, height, 3);
+    um_decoded d = synth_as_lossless(img);
+    struct um_evidence ev;
+    CHECK(synth_run_detector(det, &d, &ev, NULL) == UM_OK);
+    CHECK_MSG(!ev.applicable && strstr(ev.reason, "too small"), "%s, %dx%d: %s", det->name, width,
+              height, ev.reason);
+    um_evidence_clear(&ev);
+    um_image_free(img);
+}

@@ -47,6 +47,10 @@ um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
  * the detector says "not applicable" with a reason naming that, never "no evidence". */
 void synth_check_flat_not_applicable(const struct um_detector *det);
 
+/* Checks that det says "not applicable" with a reason naming "too small" on a lossless
+ * synthetic photo of width x height. */
+void synth_check_small_not_applicable(const struct um_detector *det, int width, int height);
+
 /* Mean of a detector's map (at its own resolution) over the image's w x h pixels inside the
  * rectangle (x0, y0, rw, rh) when inside != 0, else outside it. */
 double synth_evidence_mean(const struct um_evidence *ev, int w, int h, int x0, int y0, int rw,
