@@ -62,6 +62,11 @@ typedef struct um_options {
 
 void um_options_init(um_options *opt);
 
+/* Load a trust-anchor file (PEM) as an analysis would, to report a problem once, before any
+ * input: UM_OK, or why it cannot be used (unreadable, too large, no certificate in it) with a
+ * sentence in err. */
+um_error um_trust_anchors_check(const char *path, char *err, size_t errlen);
+
 /* Verdict labels. */
 #define UM_LABEL_MANIPULATED "manipulated"
 #define UM_LABEL_LIKELY_MANIPULATED "likely-manipulated"

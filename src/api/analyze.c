@@ -130,9 +130,16 @@ static void run_one(void *ctx, int i)
     run->ms = now_ms() - t0;
 }
 
-/* Provenance never needs the detectors, and the detectors never need it: it is examined
- * whatever happened to the pixels (a GIF, a corrupt JPEG or a sidecar .c2pa still has
- * metadata to report). */
+/* Provenance is examined whatever happened to the pixels (a GIF, a corrupt JPEG or a sidecar
+ * .c2pa still has metadata to report), and before the detectors: fusion reads its facts. */
+um_error um_trust_anchors_check(const char *path, char *err, size_t errlen)
+{
+    um_trust *trust = NULL;
+    um_error e = um_trust_load(path, &trust, err, errlen);
+    um_trust_free(trust);
+    return e;
+}
+
 static um_error examine_provenance(um_result *r, const uint8_t *data, size_t size,
                                    um_format format, const um_options *opt)
 {

@@ -231,13 +231,13 @@ static int parse_request(int argc, char **argv, int provenance, struct run_reque
     um_options_init(&req->opt);
     req->opt.provenance_only = provenance;
     unsigned long long v;
-    int c;
+    int c, which = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        /* provenance reads no pixels: the detector and pixel options do not apply to it */
+    while ((c = getopt_long(argc, argv, "h", longopts, &which)) != -1) {
+        /* provenance runs no detectors and writes no maps: those options are analyze's */
         if (provenance && (c == 'm' || c == 'd' || c == 'p' || c == 'D' || c == 't')) {
-            fprintf(stderr, "unmask provenance: %s is an option of 'unmask analyze'\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "unmask provenance: --%s is an option of 'unmask analyze'\n",
+                    longopts[which].name);
             return -1;
         }
         switch (c) {
@@ -275,10 +275,11 @@ static int parse_request(int argc, char **argv, int provenance, struct run_reque
     }
     if (req->opt.detectors && check_detector_list(req->opt.detectors))
         return -1;
-    /* A trust list that cannot be read would turn every signer "untrusted": refuse early. */
-    if (req->opt.trust_anchors && access(req->opt.trust_anchors, R_OK) != 0) {
-        fprintf(stderr, "unmask %s: cannot read the trust anchors %s: %s\n", command,
-                req->opt.trust_anchors, strerror(errno));
+    /* A trust list that cannot be used would turn every signer "untrusted": refuse early. */
+    char why[400];
+    if (req->opt.trust_anchors &&
+        um_trust_anchors_check(req->opt.trust_anchors, why, sizeof why) != UM_OK) {
+        fprintf(stderr, "unmask %s: --trust-anchors: %s\n", command, why);
         return -1;
     }
     if (req->maps_dir && um_make_dirs(req->maps_dir) != 0) {

@@ -15,14 +15,6 @@ const double um_calib_levels[UM_CALIB_QUANTILES] = {
     0.55, 0.60, 0.65, 0.70, 0.75,  0.80,  0.85, 0.90,   0.92,  0.94,   0.95,
     0.96, 0.97, 0.98, 0.985, 0.99, 0.9925, 0.995, 0.9975, 1.00};
 
-const struct um_calib_detector *um_calib_find(const char *name)
-{
-    for (size_t i = 0; i < um_calibration.ndetectors; i++)
-        if (strcmp(um_calibration.detectors[i].name, name) == 0)
-            return &um_calibration.detectors[i];
-    return NULL;
-}
-
 double um_calib_upper_tail(const double q[UM_CALIB_QUANTILES], double v, double min_p)
 {
     const int last = UM_CALIB_QUANTILES - 1;
@@ -315,9 +307,19 @@ static int fit(const struct um_calib_fit_input *in, struct fitted *f)
     return rc;
 }
 
-static void write_header(FILE *out, const struct um_calib_fit_input *in, const struct fitted *f)
+/* The dataset's description as text safe inside a C string and a C comment. */
+static void c_safe_text(const char *in, char *out, size_t cap)
 {
-    char date[32];
+    size_t o = 0;
+    for (; *in && o + 1 < cap; in++)
+        out[o++] = (*in == '"' || *in == '\\' || *in == '*' || (unsigned char)*in < 0x20) ? '_' : *in;
+    out[o] = 0;
+}
+
+static void write_source(FILE *out, const struct um_calib_fit_input *in, const struct fitted *f)
+{
+    char date[32], dataset[300];
+    c_safe_text(in->dataset, dataset, sizeof dataset);
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
     fprintf(out,
@@ -336,7 +338,7 @@ static void write_header(FILE *out, const struct um_calib_fit_input *in, const s
             " */\n"
             "#include \"fuse/calibrate.h\"\n\n"
             "static const struct um_calib_detector calibrated[] = {\n",
-            in->dataset, date, f->likely, 100 * LIKELY_FALSE_ALARMS, LIKELY_FLOOR, f->manipulated,
+            dataset, date, f->likely, 100 * LIKELY_FALSE_ALARMS, LIKELY_FLOOR, f->manipulated,
             100 * MANIPULATED_FALSE_ALARMS, MANIPULATED_FLOOR);
     for (size_t d = 0; d < in->ndetectors; d++) {
         fprintf(out, "    {\"%s\", %.9g, %.9g,\n        ", in->names[d], f->beta[d + 1],
@@ -346,7 +348,7 @@ static void write_header(FILE *out, const struct um_calib_fit_input *in, const s
     }
     fprintf(out, "};\n\nconst struct um_calibration um_calibration = {\n"
                  "    \"%s\", \"%s\",\n    %.9g, %.9g, %.9g, %.9g,\n    ",
-            in->dataset, date, f->beta[0], f->likely, f->manipulated, f->min_p);
+            dataset, date, f->beta[0], f->likely, f->manipulated, f->min_p);
     write_array(out, f->verdict_q, UM_CALIB_QUANTILES);
     fprintf(out, ",\n    sizeof calibrated / sizeof calibrated[0], calibrated};\n");
 }
@@ -364,7 +366,7 @@ int um_calib_write(const struct um_calib_fit_input *in, const char *path, char *
             snprintf(err, errlen, "cannot write %s", path);
             rc = -1;
         } else {
-            write_header(out, in, &f);
+            write_source(out, in, &f);
             if (fclose(out) != 0) {
                 snprintf(err, errlen, "cannot write %s", path);
                 rc = -1;

@@ -44,9 +44,6 @@ struct um_calibration {
 
 extern const struct um_calibration um_calibration;
 
-/* The calibration of a detector, NULL when it has none (it then weighs nothing). */
-const struct um_calib_detector *um_calib_find(const char *name);
-
 /* Share of the authentic distribution (given by its quantiles) at or above v, in [min_p, 1]:
  * linear between quantiles, min_p above the largest. */
 double um_calib_upper_tail(const double q[UM_CALIB_QUANTILES], double v, double min_p);

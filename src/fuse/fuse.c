@@ -23,6 +23,7 @@
 #include "core/jpeg_tables.h"
 #include "core/stats.h"
 #include "fuse/calibrate.h"
+#include "prov/text.h"
 
 /* Cells of the fused map: the JPEG block size, the resolution of most detectors. */
 #define FUSED_STEP 8
@@ -105,10 +106,12 @@ static void add_reason(struct um_verdict *v, const char *fmt, ...)
 {
     if (v->nreasons >= UM_MAX_REASONS)
         return;
+    char text[4 * UM_REASON_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->reasons[v->nreasons++], UM_REASON_LEN, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    um_text_copy(v->reasons[v->nreasons++], UM_REASON_LEN, text); /* cut between characters */
 }
 
 /* The detectors whose evidence pushes towards "manipulated", strongest first. */
@@ -166,7 +169,7 @@ static void explain_agreement(struct um_verdict *v, const struct evidence *e)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
                      k ? (k + 1 == n || k == 3 ? " and " : ", ") : "",
                      e->run[order[k]]->detector->name);
-        add_reason(v, "%zu independent detectors agree (%s)", n, names);
+        add_reason(v, "%zu detectors agree (%s%s)", n, names, n > 4 ? " and others" : "");
     }
     for (size_t k = 0; k < n; k++) {
         const struct um_evidence *ev = &e->run[order[k]]->ev;

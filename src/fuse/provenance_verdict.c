@@ -15,34 +15,33 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fuse/calibrate.h"
 #include "fuse/fuse.h"
 #include "prov/c2pa.h"
+#include "prov/text.h"
 
 /* Scores the provenance rules guarantee (the verdict score is the larger of these and the
  * detectors' score). */
 #define SCORE_AI_DECLARED 0.95
 #define SCORE_EDITED_AFTER_SIGNING 0.95
-#define SCORE_CREDENTIALS_ALTERED 0.6
 
 /* Provenance reasons go first: they cite the file's own statements. */
 static void prepend_reason(struct um_verdict *v, const char *text)
 {
     int keep = v->nreasons < UM_MAX_REASONS ? v->nreasons : UM_MAX_REASONS - 1;
     memmove(v->reasons[1], v->reasons[0], (size_t)keep * UM_REASON_LEN);
-    /* Cut at a character boundary: the reasons are UTF-8 in the JSON. */
-    size_t n = strnlen(text, UM_REASON_LEN - 1);
-    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-        n--;
-    memcpy(v->reasons[0], text, n);
-    v->reasons[0][n] = 0;
+    um_text_copy(v->reasons[0], UM_REASON_LEN, text); /* cut between characters */
     v->nreasons = keep + 1;
 }
 
+/* The file's own statement decides: the score is no longer the calibrated model's, so it has
+ * no false-alarm rate to report. */
 static void raise_to(struct um_verdict *v, const char *label, double score)
 {
     v->label = label;
     if (v->score < score)
         v->score = score;
+    v->calibrated = 0;
 }
 
 static int label_is(const struct um_verdict *v, const char *label)
@@ -90,7 +89,7 @@ void um_fuse_provenance(um_result *r)
                           "edit or more");
     if (f->signature_invalid) {
         if (!label_is(v, UM_LABEL_MANIPULATED))
-            raise_to(v, UM_LABEL_LIKELY_MANIPULATED, SCORE_CREDENTIALS_ALTERED);
+            raise_to(v, UM_LABEL_LIKELY_MANIPULATED, um_calibration.likely);
         prepend_reason(v, "the Content Credentials' signature does not verify "
                           "(claimSignature.mismatch): the credentials were altered");
     }

@@ -12,6 +12,7 @@
  * count or length exceeds the bytes present and nesting is capped; DER goes through
  * OpenSSL's d2i_* which bound themselves by the buffer length. */
 #include "prov/cose.h"
+#include "prov/text.h"
 
 #include "prov/cbor_safe.h"
 
@@ -128,8 +129,13 @@ static void name_entry(const X509_NAME *name, int nid, char *out, size_t cap)
     int n = ASN1_STRING_to_UTF8(&utf8, data);
     if (n < 0)
         return;
-    snprintf(out, cap, "%.*s", n, (const char *)utf8);
+    /* A certificate is input like any other: make the text valid UTF-8, cut it between
+     * characters. */
+    char *text = um_text_dup(utf8, (size_t)n, 1);
     OPENSSL_free(utf8);
+    if (text)
+        um_text_copy(out, cap, text);
+    free(text);
 }
 
 /* CN of name, else its O. */

@@ -59,7 +59,7 @@ static void say(struct exam *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    json_array_append_new(x->statements, json_string(line));
+    json_array_append_new(x->statements, um_json_cstr(line));
 }
 
 static const char *segment_kind_name(um_seg_kind k)
@@ -114,10 +114,23 @@ static void note_ai(struct exam *x, int level, const char *citation)
     }
 }
 
-/* The signer of the manifest whose actions carry the AI declaration (it may be an ingredient's,
- * e.g. Adobe Firefly's manifest inside a Photoshop edit), from the report's JSON. */
-static const char *ai_manifest_signer(const json_t *report, um_c2pa_ai ai)
+/* A signer as a person reads it: "common name (organization)", or whichever of the two the
+ * certificate has. One wording everywhere, so one signer never looks like two. */
+static void signer_words(const char *cn, const char *org, char *out, size_t cap)
 {
+    cn = cn ? cn : "";
+    org = org ? org : "";
+    if (cn[0] && org[0] && strcmp(cn, org) != 0)
+        snprintf(out, cap, "%s (%s)", cn, org);
+    else
+        snprintf(out, cap, "%s", cn[0] ? cn : org);
+}
+
+/* The signer of the manifest whose actions carry the AI declaration (it may be an ingredient's,
+ * e.g. Adobe Firefly's manifest inside a Photoshop edit), from the report's JSON; "" if none. */
+static void ai_manifest_signer(const json_t *report, um_c2pa_ai ai, char *out, size_t cap)
+{
+    out[0] = 0;
     const char *wanted = ai == UM_C2PA_AI_GENERATED ? "generated" : "edited";
     const char *label;
     const json_t *manifest;
@@ -128,12 +141,12 @@ static const char *ai_manifest_signer(const json_t *report, um_c2pa_ai ai)
             const char *level = json_string_value(json_object_get(action, "ai"));
             if (level && !strcmp(level, wanted)) {
                 const json_t *sig = json_object_get(manifest, "signature_info");
-                const char *cn = json_string_value(json_object_get(sig, "common_name"));
-                return cn ? cn : json_string_value(json_object_get(sig, "organization"));
+                signer_words(json_string_value(json_object_get(sig, "common_name")),
+                             json_string_value(json_object_get(sig, "organization")), out, cap);
+                return;
             }
         }
     }
-    return NULL;
 }
 
 /* A binding unmask could not check (a sidecar store, c2pa.hash.bmff, collection hashes): the
@@ -187,10 +200,11 @@ static void c2pa_statements(struct exam *x, const um_c2pa_report *rep)
         say(x, "The active manifest was made by %s.", rep->claim_generator);
     if (rep->ai != UM_C2PA_AI_NONE) {
         char citation[600];
-        const char *signer = ai_manifest_signer(rep->json, rep->ai);
+        char signer[300];
+        ai_manifest_signer(rep->json, rep->ai, signer, sizeof signer);
         snprintf(citation, sizeof citation, "C2PA %s (%s)%s%s", rep->ai_citation,
-                 um_xmp_source_type_term(rep->ai_source_type), signer ? ", signed by " : "",
-                 signer ? signer : "");
+                 um_xmp_source_type_term(rep->ai_source_type), signer[0] ? ", signed by " : "",
+                 signer);
         say(x, "The Content Credentials declare the image %s: %s.", ai_words(rep->ai),
             citation);
         note_ai(x, rep->ai == UM_C2PA_AI_GENERATED ? 2 : 1, citation);
@@ -219,8 +233,8 @@ static um_error examine_c2pa(struct exam *x)
     f->c2pa_state = rep.state;
     f->edited_after_signing = rep.data_hash_mismatch;
     f->signature_invalid = rep.signature_mismatch;
-    snprintf(f->c2pa_signer, sizeof f->c2pa_signer, "%s",
-             rep.signer.organization[0] ? rep.signer.organization : rep.signer.common_name);
+    signer_words(rep.signer.common_name, rep.signer.organization, f->c2pa_signer,
+                 sizeof f->c2pa_signer);
     snprintf(f->c2pa_generator, sizeof f->c2pa_generator, "%s", rep.claim_generator);
     c2pa_statements(x, &rep);
 
@@ -660,7 +674,7 @@ static void summary_json(struct exam *x)
                                         : "absent"));
     json_object_set_new(s, "ai", json_string(ai_names[f->ai]));
     if (f->ai)
-        json_object_set_new(s, "ai_source", json_string(f->ai_citation));
+        json_object_set_new(s, "ai_source", um_json_cstr(f->ai_citation));
     json_object_set_new(s, "edited_after_signing", json_boolean(f->edited_after_signing));
     json_object_set_new(s, "credentials_stripped", json_boolean(f->credentials_stripped));
     json_object_set_new(s, "remote_manifest",

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/result.h"
+#include "prov/text.h"
 
 /* A string from outside (a file name) may not be UTF-8: keep it readable, replace bad bytes. */
 static json_t *outside_text(const char *s)
@@ -59,7 +60,7 @@ static json_t *verdict_json(const struct um_verdict *v)
         json_object_set_new(o, "false_alarm_rate", um_json_number(v->false_alarm_rate));
     json_t *reasons = json_array();
     for (int i = 0; i < v->nreasons; i++)
-        json_array_append_new(reasons, json_string(v->reasons[i]));
+        json_array_append_new(reasons, um_json_cstr(v->reasons[i]));
     json_object_set_new(o, "reasons", reasons);
     return o;
 }
@@ -119,8 +120,7 @@ char *um_result_provenance_json(const um_result *r)
     json_t *o = record_head(r);
     if (!o)
         return NULL;
-    if (r->prov_examined)
-        json_object_set_new(o, "provenance", provenance_json(r));
+    json_object_set_new(o, "provenance", provenance_json(r));
     json_object_set_new(o, "timing_ms", json_pack("{s:o,s:o}", "provenance", round3(r->prov_ms),
                                                   "total", round3(r->total_ms)));
     return record_dump(o);
