@@ -90,6 +90,13 @@ check "readable provenance lists the status codes" grep -q "claimSignature.valid
 "$UNMASK" provenance --json "$WORK/in/not-an-image.jpg" > "$WORK/prov-bad.json"
 check "provenance of a non-image: unsupported record, exit 1" \
   test $? -eq 1 -a "$(jq -r .error.code "$WORK/prov-bad.json")" = unsupported-format
+"$MAKE_SAMPLES" --sign "$WORK/in/clean.jpg" "$WORK/signed.jpg" --ca "$WORK/test-ca.pem"
+"$UNMASK" provenance --json --trust-anchors "$WORK/test-ca.pem" "$WORK/signed.jpg" > "$WORK/trusted.json"
+check "a signer that chains to --trust-anchors is trusted" \
+  test "$(jq -r .provenance.c2pa.validation_state "$WORK/trusted.json")" = trusted
+"$UNMASK" provenance --json "$WORK/signed.jpg" > "$WORK/untrusted.json"
+check "the same signer without anchors is valid, not trusted" \
+  test "$(jq -r .provenance.c2pa.validation_state "$WORK/untrusted.json")" = valid
 "$UNMASK" provenance --trust-anchors "$WORK/no-such.pem" "$AI" > /dev/null 2>&1
 check "unreadable trust anchors are a usage error" test $? -eq 2
 "$UNMASK" provenance --maps "$WORK/maps" "$AI" > /dev/null 2>&1

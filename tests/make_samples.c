@@ -4,8 +4,9 @@
  * generation, one edited after signing), and broken files. Each tampered image gets
  * DIR/<name>.mask.png (255 = tampered).
  *
- * um_make_samples --sign IN OUT [--ai]: embed test Content Credentials into the image IN (JPEG,
- * PNG, WebP, HEIF/AVIF; --ai declares it AI-generated), for the speed benchmark.
+ * um_make_samples --sign IN OUT [--ai] [--ca CA.pem]: embed test Content Credentials into the
+ * image IN (JPEG, PNG, WebP, HEIF/AVIF; --ai declares it AI-generated; --ca writes the test CA
+ * that signed it, to use as a trust anchor), for the speed benchmark and the CLI test.
  * um_make_samples --photo W H OUT.png: a synthetic photo of that size (speed benchmark). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,12 +92,16 @@ static um_image *splice(int w, int h, int q_first, unsigned seed, int px, int py
 /* Sign with a fresh test key (ES256; the certificate chains to a throw-away test CA, so the
  * credentials validate as "valid", never "trusted"). */
 static um_error sign_bytes(const uint8_t *in, size_t n, const char *source_type, uint8_t **out,
-                           size_t *out_n)
+                           size_t *out_n, const char *ca_pem)
 {
     c2pa_signer *signer;
     um_error e = c2pa_signer_create(C2PA_SIGN_ES256, &signer);
     if (e != UM_OK)
         return e;
+    if (ca_pem && c2pa_signer_write_ca_pem(signer, ca_pem) != 0) {
+        c2pa_signer_free(signer);
+        return UM_ERR_IO;
+    }
     struct c2pa_sign_opts opts = {.signer = signer, .digital_source_type = source_type,
                                   .software_agent = "unmask sample generator"};
     e = c2pa_sign_asset(in, n, um_sniff_format(in, n), &opts, out, out_n, NULL);
@@ -111,7 +116,7 @@ static int save_signed(const char *dir, const char *name, const um_image *img,
     size_t n, signed_n;
     if (um_encode_jpeg(img, 90, 0, &jpeg, &n) != UM_OK)
         return -1;
-    um_error e = sign_bytes(jpeg, n, source_type, &signed_jpeg, &signed_n);
+    um_error e = sign_bytes(jpeg, n, source_type, &signed_jpeg, &signed_n, NULL);
     free(jpeg);
     if (e != UM_OK)
         return -1;
@@ -122,7 +127,7 @@ static int save_signed(const char *dir, const char *name, const um_image *img,
     return rc;
 }
 
-static int sign_file(const char *in_path, const char *out_path, int ai)
+static int sign_file(const char *in_path, const char *out_path, int ai, const char *ca_pem)
 {
     uint8_t *data, *out;
     size_t n, out_n;
@@ -132,7 +137,7 @@ static int sign_file(const char *in_path, const char *out_path, int ai)
         return 1;
     }
     um_error e = sign_bytes(data, n, ai ? C2PA_DST_TRAINED : C2PA_DST_DIGITAL_CAPTURE, &out,
-                            &out_n);
+                            &out_n, ca_pem);
     free(data);
     if (e != UM_OK) {
         fprintf(stderr, "um_make_samples: cannot sign %s (%s)\n", in_path, um_error_name(e));
@@ -150,8 +155,19 @@ static int sign_file(const char *in_path, const char *out_path, int ai)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 4 && strcmp(argv[1], "--sign") == 0)
-        return sign_file(argv[2], argv[3], argc == 5 && strcmp(argv[4], "--ai") == 0);
+    if (argc >= 4 && strcmp(argv[1], "--sign") == 0) {
+        int ai = 0;
+        const char *ca_pem = NULL;
+        for (int i = 4; i < argc; i++) {
+            if (strcmp(argv[i], "--ai") == 0)
+                ai = 1;
+            else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+                ca_pem = argv[++i];
+            else
+                return fprintf(stderr, "um_make_samples: unknown option %s\n", argv[i]), 2;
+        }
+        return sign_file(argv[2], argv[3], ai, ca_pem);
+    }
     if (argc == 5 && strcmp(argv[1], "--photo") == 0) {
         int w = atoi(argv[2]), h = atoi(argv[3]);
         if (w < 8 || h < 8 || w > 20000 || h > 20000) {
@@ -168,7 +184,7 @@ int main(int argc, char **argv)
     }
     if (argc != 2) {
         fprintf(stderr, "usage: um_make_samples DIR\n"
-                        "       um_make_samples --sign IN OUT [--ai]\n"
+                        "       um_make_samples --sign IN OUT [--ai] [--ca CA.pem]\n"
                         "       um_make_samples --photo W H OUT.png\n");
         return 2;
     }
