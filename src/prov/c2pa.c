@@ -2,15 +2,19 @@
  * 1.2 - 1.8). The order follows the spec's validation order (1.7): store structure -> claim
  * CBOR -> claim signature (cose.c) -> every hashed URI -> the hard binding over the asset's
  * bytes -> ingredients, recursively. Actions are read from every manifest for the AI
- * declaration. The report mirrors c2patool's JSON (section 2). */
+ * declaration. The report mirrors c2patool's JSON (section 2).
+ * This file holds the store, the manifests, the claim, the hashed URIs, the assertions and
+ * ingredients in the report; the hashing and the hard-binding checks over the asset's bytes are
+ * in c2pa_bindings.c (the types the two share: c2pa_internal.h); CBOR to JSON is cbor_safe.c's
+ * um_cbor_to_json. */
 #include "prov/c2pa.h"
 
 #include <cbor.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "prov/c2pa_internal.h"
 #include "prov/cbor_safe.h"
 #include "prov/jumbf.h"
 #include "prov/text.h"
@@ -18,204 +22,24 @@
 #define C2PA_MAX_MANIFESTS 1024     /* manifest superboxes considered in one store */
 #define C2PA_MAX_INGREDIENT_DEPTH 16
 #define C2PA_MAX_REFS 4096          /* hashed URIs read from one claim */
-#define C2PA_MAX_EXCLUSIONS 1024
 #define CBOR_MAX_DEPTH 48           /* nesting accepted before libcbor decodes (decref recurses) */
 #define CBOR_MAX_ITEMS UM_CBOR_MAX_ITEMS
 #define CBOR_MAX_BYTES (16u << 20)
-#define JSON_MAX_DEPTH 24
-#define JSON_MAX_NODES 20000
-#define JSON_MAX_STRING 8192
 
 /* ---------------------------------------------------------------------------------------- */
 /* CBOR: loaded through cbor_safe.h (a walk first, so that cbor_load never allocates for counts
  * the bytes cannot hold and cbor_decref, recursive, never meets deep nesting), read through its
- * type-checked accessors; and turned into JSON for the report. */
+ * type-checked accessors, and turned into JSON for the report by um_cbor_to_json. */
 
 /* Claims and assertions: the item is read, whatever follows it in the box is not. */
 static const um_cbor_caps c2pa_cbor_caps = {CBOR_MAX_BYTES, CBOR_MAX_DEPTH, CBOR_MAX_ITEMS,
                                             UM_CBOR_IGNORE_REST};
 
-typedef struct json_budget {
-    int nodes;
-} json_budget;
-
-static json_t *cbor_to_json_rec(const cbor_item_t *it, int depth, json_budget *b);
-
-static json_t *cbor_map_to_json(const cbor_item_t *it, int depth, json_budget *b)
-{
-    json_t *obj = json_object();
-    if (!obj)
-        return NULL;
-    struct cbor_pair *pairs = cbor_map_handle(it);
-    for (size_t i = 0; i < cbor_map_size(it); i++) {
-        char key[256];
-        const cbor_item_t *k = um_cbor_untag(pairs[i].key);
-        if (cbor_isa_uint(k))
-            snprintf(key, sizeof key, "%llu", (unsigned long long)cbor_get_int(k));
-        else if (cbor_isa_negint(k))
-            snprintf(key, sizeof key, "-%llu", (unsigned long long)cbor_get_int(k) + 1);
-        else if (!um_cbor_text(k, key, sizeof key))
-            continue;
-        json_t *v = cbor_to_json_rec(pairs[i].value, depth + 1, b);
-        if (!v || json_object_set_new(obj, key, v) != 0) {
-            json_decref(obj);
-            return NULL;
-        }
-    }
-    return obj;
-}
-
-static json_t *cbor_scalar_to_json(const cbor_item_t *it)
-{
-    if (cbor_isa_uint(it)) {
-        uint64_t v = cbor_get_int(it);
-        return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
-    }
-    if (cbor_isa_negint(it)) {
-        uint64_t v = cbor_get_int(it);
-        return v < INT64_MAX ? json_integer(-(json_int_t)v - 1) : json_real(-(double)v - 1.0);
-    }
-    if (cbor_isa_bytestring(it)) {
-        json_int_t len = 0;
-        if (cbor_bytestring_is_definite(it))
-            len = (json_int_t)cbor_bytestring_length(it);
-        else
-            len = -1;
-        return json_pack("{sI}", "bytes", len);
-    }
-    if (cbor_isa_string(it)) {
-        char *buf = malloc(JSON_MAX_STRING);
-        if (!buf)
-            return NULL;
-        um_cbor_text(it, buf, JSON_MAX_STRING);
-        json_t *s = um_json_cstr(buf);
-        free(buf);
-        return s;
-    }
-    if (cbor_is_float(it))
-        return json_real(cbor_float_get_float(it));
-    if (cbor_is_bool(it))
-        return json_boolean(cbor_get_bool(it));
-    return json_null();
-}
-
-static json_t *cbor_to_json_rec(const cbor_item_t *it, int depth, json_budget *b)
-{
-    it = um_cbor_untag(it);
-    if (!it || depth > JSON_MAX_DEPTH || ++b->nodes > JSON_MAX_NODES)
-        return json_null();
-    if (cbor_isa_map(it))
-        return cbor_map_to_json(it, depth, b);
-    if (cbor_isa_array(it)) {
-        json_t *arr = json_array();
-        if (!arr)
-            return NULL;
-        cbor_item_t **el = cbor_array_handle(it);
-        for (size_t i = 0; i < cbor_array_size(it); i++) {
-            json_t *v = cbor_to_json_rec(el[i], depth + 1, b);
-            if (!v || json_array_append_new(arr, v) != 0) {
-                json_decref(arr);
-                return NULL;
-            }
-        }
-        return arr;
-    }
-    return cbor_scalar_to_json(it);
-}
-
-static json_t *cbor_to_json(const cbor_item_t *it)
-{
-    json_budget b = {0};
-    return cbor_to_json_rec(it, 0, &b);
-}
-
 /* ---------------------------------------------------------------------------------------- */
-/* Hashing (sha256/384/512 via EVP) */
-
-static const EVP_MD *md_for(const char *alg)
-{
-    if (strcmp(alg, "sha256") == 0)
-        return EVP_sha256();
-    if (strcmp(alg, "sha384") == 0)
-        return EVP_sha384();
-    if (strcmp(alg, "sha512") == 0)
-        return EVP_sha512();
-    return NULL;
-}
-
-typedef struct byte_range {
-    uint64_t start, length;
-} byte_range;
-
-/* Hash base[ranges...] into out; returns the digest length, 0 on failure. */
-static unsigned hash_ranges(const EVP_MD *md, const uint8_t *base, const byte_range *r, size_t n,
-                            uint8_t out[EVP_MAX_MD_SIZE])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned len = 0;
-    if (!ctx)
-        return 0;
-    int ok = EVP_DigestInit_ex(ctx, md, NULL);
-    for (size_t i = 0; ok && i < n; i++)
-        if (r[i].length)
-            ok = EVP_DigestUpdate(ctx, base + r[i].start, (size_t)r[i].length);
-    if (ok)
-        ok = EVP_DigestFinal_ex(ctx, out, &len);
-    EVP_MD_CTX_free(ctx);
-    return ok ? len : 0;
-}
-
-static int digest_equals(const EVP_MD *md, const uint8_t *base, const byte_range *r, size_t n,
-                         const uint8_t *want, size_t want_len)
-{
-    uint8_t got[EVP_MAX_MD_SIZE];
-    unsigned len = hash_ranges(md, base, r, n, got);
-    return len > 0 && len == want_len && memcmp(got, want, len) == 0;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Validation context */
-
-typedef enum mf_kind { MF_STANDARD, MF_UPDATE, MF_COMPRESSED } mf_kind;
-
-typedef struct manifest {
-    int box;                    /* manifest superbox index in the JUMBF tree */
-    const char *label;
-    mf_kind kind;
-    int visiting;               /* ingredient recursion guard */
-    um_c2pa_statuses st;        /* statuses of this manifest's own validation */
-    json_t *json;               /* its entry under "manifests" */
-    json_t *ingredients;        /* borrowed from json */
-    cbor_item_t *claim;
-    char alg[16];               /* claim's default hash algorithm, "" if none */
-    int claim_version;
-    um_signer_info signer;
-    int prerelease;
-    int bindings[8];            /* hard-binding assertion boxes its claim references */
-    int nbind;
-    um_c2pa_ai ai;
-    char ai_source_type[200];
-    char ai_citation[300];
-} manifest;
-
-typedef struct vctx {
-    const um_container *c;
-    const uint8_t *file;
-    size_t file_size;
-    const um_trust *trust;
-    time_t now;
-    um_jumbf_tree t;
-    int root;
-    size_t nmf;
-    manifest *mf;
-    uint8_t *referenced;        /* per box: a claim points at it */
-    json_t *deltas;             /* ingredientDeltas */
-    int delta_failures;         /* failures in deltas the signers did not record */
-    int oom;
-} vctx;
+/* Box URIs and labels (the validation context, vctx and manifest, is in c2pa_internal.h) */
 
 /* "self#jumbf=/c2pa/<manifest>/c2pa.assertions/<label>" for a box (spec 11.4.2). */
-static void box_url(const um_jumbf_tree *t, int idx, char *buf, size_t cap)
+void um_c2pa_box_url(const um_jumbf_tree *t, int idx, char *buf, size_t cap)
 {
     int chain[UM_JUMBF_MAX_DEPTH + 1], n = 0;
     for (int i = idx; i >= 0 && n <= UM_JUMBF_MAX_DEPTH; i = t->box[i].parent)
@@ -271,7 +95,7 @@ static int resolve_path(const vctx *v, int manifest_box, const char *uri, int fr
 }
 
 /* The label without its instance suffix ("c2pa.ingredient.v3__2" -> "c2pa.ingredient.v3"). */
-static void base_label(const char *label, char *out, size_t cap)
+void um_c2pa_base_label(const char *label, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", label);
     char *sep = strstr(out, "__");
@@ -280,7 +104,7 @@ static void base_label(const char *label, char *out, size_t cap)
 }
 
 /* Is base (no instance suffix) the label `name` or a version of it (`name`.vN)? */
-static int label_is(const char *base, const char *name)
+int um_c2pa_label_is(const char *base, const char *name)
 {
     size_t n = strlen(name);
     if (strncmp(base, name, n) != 0)
@@ -290,8 +114,10 @@ static int label_is(const char *base, const char *name)
 
 static int is_hard_binding(const char *base)
 {
-    return label_is(base, "c2pa.hash.data") || label_is(base, "c2pa.hash.boxes") ||
-           label_is(base, "c2pa.hash.bmff") || label_is(base, "c2pa.hash.collection.data");
+    return um_c2pa_label_is(base, "c2pa.hash.data") ||
+           um_c2pa_label_is(base, "c2pa.hash.boxes") ||
+           um_c2pa_label_is(base, "c2pa.hash.bmff") ||
+           um_c2pa_label_is(base, "c2pa.hash.collection.data");
 }
 
 static byte_range payload_range(const um_jumbf_tree *t, int idx)
@@ -305,11 +131,11 @@ static byte_range payload_range(const um_jumbf_tree *t, int idx)
 static int box_hash_matches(const vctx *v, int idx, const char *alg, const uint8_t *hash,
                             size_t hash_len)
 {
-    const EVP_MD *md = md_for(alg);
+    const EVP_MD *md = um_c2pa_md_for(alg);
     if (!md)
         return -1;
     byte_range r = payload_range(&v->t, idx);
-    return digest_equals(md, v->t.data, &r, 1, hash, hash_len);
+    return um_c2pa_digest_equals(md, v->t.data, &r, 1, hash, hash_len);
 }
 
 /* Pre-1.0 (Adobe prerelease) stores hashed the assertion's content box data rather than the
@@ -317,16 +143,16 @@ static int box_hash_matches(const vctx *v, int idx, const char *alg, const uint8
 static int is_prerelease_hash(const vctx *v, int idx, const char *alg, const uint8_t *hash,
                               size_t hash_len)
 {
-    const EVP_MD *md = md_for(alg);
+    const EVP_MD *md = um_c2pa_md_for(alg);
     int jumd = v->t.box[idx].first_child;
     int content = jumd >= 0 ? v->t.box[jumd].next_sibling : -1;
     if (!md || content < 0)
         return 0;
     byte_range r = payload_range(&v->t, content);
-    return digest_equals(md, v->t.data, &r, 1, hash, hash_len);
+    return um_c2pa_digest_equals(md, v->t.data, &r, 1, hash, hash_len);
 }
 
-static void hashed_uri_alg(const manifest *m, const cbor_item_t *ref, char *alg, size_t cap)
+void um_c2pa_hashed_uri_alg(const manifest *m, const cbor_item_t *ref, char *alg, size_t cap)
 {
     if (!um_cbor_get_text(ref, "alg", alg, cap) || !alg[0])
         snprintf(alg, cap, "%s", m->alg);
@@ -349,8 +175,8 @@ static int check_hashed_uri(vctx *v, manifest *m, const cbor_item_t *ref)
                            "The claim references an assertion that is not in the store.");
         return -1;
     }
-    box_url(&v->t, idx, abs, sizeof abs);
-    hashed_uri_alg(m, ref, alg, sizeof alg);
+    um_c2pa_box_url(&v->t, idx, abs, sizeof abs);
+    um_c2pa_hashed_uri_alg(m, ref, alg, sizeof alg);
     int r = box_hash_matches(v, idx, alg, hash, hash_len);
     if (r < 0) {
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "algorithm.unsupported", abs,
@@ -371,7 +197,7 @@ static int check_hashed_uri(vctx *v, manifest *m, const cbor_item_t *ref)
 }
 
 /* The first cbor (or json) content box of a superbox. */
-static cbor_item_t *load_box_cbor(const vctx *v, int super)
+cbor_item_t *um_c2pa_load_box_cbor(const vctx *v, int super)
 {
     int c = um_jumbf_content(&v->t, super, "cbor");
     if (c < 0)
@@ -379,245 +205,6 @@ static cbor_item_t *load_box_cbor(const vctx *v, int super)
     size_t len;
     const uint8_t *p = um_jumbf_payload(&v->t, c, &len);
     return um_cbor_load(p, len, &c2pa_cbor_caps);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Hard bindings (spec 18.5 / 15.12; note 1.5) */
-
-/* Read the exclusions of a c2pa.hash.data assertion; 0 when they are not increasing,
- * overlapping or outside the file. */
-static int read_exclusions(const cbor_item_t *dh, uint64_t file_size, byte_range *ex, size_t *n)
-{
-    size_t count;
-    cbor_item_t **el = um_cbor_array(um_cbor_map_get(dh, "exclusions"), &count);
-    *n = 0;
-    if (!el)
-        return um_cbor_map_get(dh, "exclusions") == NULL; /* absent is fine, wrong type is not */
-    if (count > C2PA_MAX_EXCLUSIONS)
-        return 0;
-    uint64_t prev_end = 0;
-    for (size_t i = 0; i < count; i++) {
-        uint64_t start, length;
-        if (!um_cbor_uint(um_cbor_map_get(el[i], "start"), &start) ||
-            !um_cbor_uint(um_cbor_map_get(el[i], "length"), &length))
-            return 0;
-        if (start < prev_end || start > file_size || length > file_size - start)
-            return 0;
-        ex[i].start = start;
-        ex[i].length = length;
-        prev_end = start + length;
-        (*n)++;
-    }
-    return 1;
-}
-
-/* The complement of the exclusions within [0, size). */
-static size_t kept_ranges(const byte_range *ex, size_t nex, uint64_t size, byte_range *keep)
-{
-    size_t n = 0;
-    uint64_t pos = 0;
-    for (size_t i = 0; i < nex; i++) {
-        keep[n].start = pos;
-        keep[n++].length = ex[i].start - pos;
-        pos = ex[i].start + ex[i].length;
-    }
-    keep[n].start = pos;
-    keep[n++].length = size - pos;
-    return n;
-}
-
-static void check_data_hash(vctx *v, manifest *m, int idx, const char *url)
-{
-    cbor_item_t *dh = load_box_cbor(v, idx);
-    byte_range *ex = malloc(sizeof *ex * (C2PA_MAX_EXCLUSIONS + 1) * 2);
-    size_t nex = 0, hash_len = 0;
-    const uint8_t *hash = dh ? um_cbor_bytes(um_cbor_map_get(dh, "hash"), &hash_len) : NULL;
-    char alg[16];
-    if (!ex) {
-        v->oom = 1;
-        um_cbor_release(&dh);
-        return;
-    }
-    if (!hash || !read_exclusions(dh, v->file_size, ex, &nex)) {
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.dataHash.malformed", url,
-                           "The data hash assertion is malformed (hash or exclusions: not "
-                           "increasing, overlapping or beyond the file).");
-        goto done;
-    }
-    hashed_uri_alg(m, dh, alg, sizeof alg);
-    const EVP_MD *md = md_for(alg);
-    if (!md) {
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "algorithm.unsupported", url,
-                           "Data hash algorithm \"%s\" is not supported.", alg);
-        goto done;
-    }
-    /* Security rule (15.12): the store's carrier must be excluded exactly; an exclusion that
-     * covers more could hide rendered bytes, one that covers less cannot match anyway. */
-    uint64_t cs = v->c->c2pa_offset, ce = cs + v->c->c2pa_length;
-    int carrier_ok = v->c->c2pa_length == 0, extra = 0;
-    for (size_t i = 0; i < nex; i++) {
-        uint64_t s = ex[i].start, e = s + ex[i].length;
-        if (s == cs && e == ce && v->c->c2pa_length)
-            carrier_ok = 1;
-        else if (s < ce && e > cs) {
-            um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.dataHash.mismatch", url,
-                               "Exclusion %llu+%llu does not coincide with the manifest store's "
-                               "carrier %llu+%llu.",
-                               (unsigned long long)s, (unsigned long long)ex[i].length,
-                               (unsigned long long)cs, (unsigned long long)v->c->c2pa_length);
-            goto done;
-        } else if (ex[i].length)
-            extra++;
-    }
-    if (!carrier_ok) {
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.dataHash.mismatch", url,
-                           "No exclusion covers the manifest store at %llu+%llu.",
-                           (unsigned long long)cs, (unsigned long long)v->c->c2pa_length);
-        goto done;
-    }
-    if (extra)
-        um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL,
-                           "assertion.dataHash.additionalExclusionsPresent", url,
-                           "%d byte range(s) besides the manifest store are excluded from the "
-                           "hash.", extra);
-    byte_range *keep = ex + C2PA_MAX_EXCLUSIONS + 1;
-    size_t nkeep = kept_ranges(ex, nex, v->file_size, keep);
-    if (digest_equals(md, v->file, keep, nkeep, hash, hash_len))
-        um_c2pa_status_add(&m->st, UM_C2PA_SUCCESS, "assertion.dataHash.match", url,
-                           "data hash valid");
-    else
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.dataHash.mismatch", url,
-                           "The asset's bytes do not match the signed data hash: the file was "
-                           "changed after signing.");
-done:
-    free(ex);
-    um_cbor_release(&dh);
-}
-
-/* One c2pa.hash.boxes entry: its names must be the next spans of the file, in order; the hash
- * is over their bytes concatenated. The C2PA span (the store itself) is not hashed. */
-static int check_box_entry(vctx *v, const cbor_item_t *entry, const char *alg_default,
-                           size_t *pos, char *why, size_t cap)
-{
-    size_t nnames, hash_len;
-    cbor_item_t **names = um_cbor_array(um_cbor_map_get(entry, "names"), &nnames);
-    const uint8_t *hash = um_cbor_bytes(um_cbor_map_get(entry, "hash"), &hash_len);
-    char alg[16];
-    if (!names || nnames == 0 || !hash) {
-        snprintf(why, cap, "entry without names or hash");
-        return -1;
-    }
-    if (!um_cbor_get_text(entry, "alg", alg, sizeof alg) || !alg[0])
-        snprintf(alg, sizeof alg, "%s", alg_default);
-    const EVP_MD *md = md_for(alg);
-    if (!md) {
-        snprintf(why, cap, "hash algorithm \"%s\" not supported", alg);
-        return -2;
-    }
-    uint64_t start = 0, end = 0;
-    int is_store = 0;
-    for (size_t i = 0; i < nnames; i++) {
-        char name[16];
-        if (*pos >= v->c->nbox || !um_cbor_text(names[i], name, sizeof name) ||
-            strcmp(name, v->c->box[*pos].name) != 0) {
-            snprintf(why, cap, "box \"%s\" is not the next box of the file",
-                     um_cbor_text(names[i], name, sizeof name) ? name : "?");
-            return -3;
-        }
-        const um_box_span *s = &v->c->box[*pos];
-        if (i == 0)
-            start = s->offset;
-        else if (s->offset != end) {
-            snprintf(why, cap, "boxes of one entry are not contiguous");
-            return -3;
-        }
-        if (s->offset > v->file_size || s->length > v->file_size - s->offset) {
-            snprintf(why, cap, "box beyond the end of the file");
-            return -3;
-        }
-        end = s->offset + s->length;
-        is_store |= strcmp(name, "C2PA") == 0;
-        (*pos)++;
-    }
-    if (is_store)
-        return 1;
-    byte_range r = {start, end - start};
-    if (!digest_equals(md, v->file, &r, 1, hash, hash_len)) {
-        snprintf(why, cap, "hash of boxes at %llu+%llu does not match", (unsigned long long)start,
-                 (unsigned long long)(end - start));
-        return 0;
-    }
-    return 1;
-}
-
-static void check_boxes_hash(vctx *v, manifest *m, int idx, const char *url)
-{
-    if (v->c->nbox == 0) {
-        um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL, "assertion.boxesHash.notChecked", url,
-                           "Box hashes are checked for JPEG and PNG only: binding not checked.");
-        return;
-    }
-    cbor_item_t *bh = load_box_cbor(v, idx);
-    size_t n;
-    cbor_item_t **entries = bh ? um_cbor_array(um_cbor_map_get(bh, "boxes"), &n) : NULL;
-    char alg[16], why[160] = "";
-    size_t pos = 0;
-    int result = entries && n > 0 ? 1 : -1;
-    if (result < 0)
-        snprintf(why, sizeof why, "no boxes list");
-    hashed_uri_alg(m, bh, alg, sizeof alg);
-    for (size_t i = 0; entries && i < n && result == 1; i++)
-        result = check_box_entry(v, entries[i], alg, &pos, why, sizeof why);
-    if (result == 1 && pos != v->c->nbox) {
-        result = -3;
-        snprintf(why, sizeof why, "box \"%s\" of the file is not covered by the hash",
-                 v->c->box[pos].name);
-    }
-    if (result == 1)
-        um_c2pa_status_add(&m->st, UM_C2PA_SUCCESS, "assertion.boxesHash.match", url,
-                           "box hash valid");
-    else if (result == -2)
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "algorithm.unsupported", url, "%s", why);
-    else if (result == -3)
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.boxesHash.unknownBox", url, "%s",
-                           why);
-    else
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE,
-                           result == 0 ? "assertion.boxesHash.mismatch"
-                                       : "assertion.boxesHash.malformed",
-                           url, "%s", why);
-    um_cbor_release(&bh);
-}
-
-/* Exactly one hard binding per standard manifest (spec 15.10.1), checked over the asset. */
-static void check_hard_bindings(vctx *v, manifest *m, const int *bindings, int nbind)
-{
-    if (nbind == 0) {
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "claim.hardBindings.missing", NULL,
-                           "The claim has no hard binding to the asset's bytes.");
-        return;
-    }
-    if (nbind > 1)
-        um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.multipleHardBindings", NULL,
-                           "The claim has %d hard bindings; exactly one is allowed.", nbind);
-    int idx = bindings[0];
-    char url[1024], base[UM_JUMBF_MAX_LABEL];
-    box_url(&v->t, idx, url, sizeof url);
-    base_label(v->t.box[idx].label, base, sizeof base);
-    if (!v->file) {
-        um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL, "assertion.hardBinding.notChecked",
-                           url, "Sidecar manifest store without its asset: binding not checked.");
-    } else if (label_is(base, "c2pa.hash.data")) {
-        check_data_hash(v, m, idx, url);
-    } else if (label_is(base, "c2pa.hash.boxes")) {
-        check_boxes_hash(v, m, idx, url);
-    } else if (label_is(base, "c2pa.hash.bmff")) {
-        um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL, "assertion.bmffHash.notChecked", url,
-                           "BMFF hashes are not verified by unmask: binding not checked.");
-    } else {
-        um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL, "assertion.collectionHash.notChecked",
-                           url, "Collection hashes are not verified by unmask.");
-    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -728,7 +315,7 @@ static json_t *assertion_data(const vctx *v, int box)
     if (c >= 0) {
         const uint8_t *p = um_jumbf_payload(&v->t, c, &len); /* sets len: call it first */
         cbor_item_t *it = um_cbor_load(p, len, &c2pa_cbor_caps);
-        json_t *j = it ? cbor_to_json(it) : json_pack("{ss}", "error", "CBOR not decodable");
+        json_t *j = it ? um_cbor_to_json(it) : json_pack("{ss}", "error", "CBOR not decodable");
         if (it)
             cbor_decref(&it);
         return j;
@@ -780,7 +367,7 @@ static void verify_signature(vctx *v, manifest *m, const uint8_t *claim, size_t 
     if (sig < 0)
         sig = um_jumbf_child_by_label(&v->t, m->box, "c2pa.signature", 0);
     if (sig >= 0)
-        box_url(&v->t, sig, url, sizeof url);
+        um_c2pa_box_url(&v->t, sig, url, sizeof url);
     else
         snprintf(url, sizeof url, "self#jumbf=/c2pa/%s/c2pa.signature", m->label);
     int content = sig >= 0 && um_jumbf_is_type(&v->t.box[sig], "c2cs")
@@ -805,10 +392,10 @@ static void check_update_parent_binding(vctx *v, manifest *m)
     int as = assertion_store_of(v, m);
     for (int i = as >= 0 ? v->t.box[as].first_child : -1; i >= 0; i = v->t.box[i].next_sibling) {
         char base[UM_JUMBF_MAX_LABEL], rel[32] = "", url[1024];
-        base_label(v->t.box[i].label, base, sizeof base);
-        if (!v->t.box[i].is_super || !label_is(base, "c2pa.ingredient"))
+        um_c2pa_base_label(v->t.box[i].label, base, sizeof base);
+        if (!v->t.box[i].is_super || !um_c2pa_label_is(base, "c2pa.ingredient"))
             continue;
-        cbor_item_t *ing = load_box_cbor(v, i);
+        cbor_item_t *ing = um_c2pa_load_box_cbor(v, i);
         const cbor_item_t *ref = um_cbor_map_get(ing, "activeManifest");
         if (!ref)
             ref = um_cbor_map_get(ing, "c2pa_manifest");
@@ -819,7 +406,7 @@ static void check_update_parent_binding(vctx *v, manifest *m)
         um_cbor_release(&ing);
         int ti = target >= 0 ? owning_manifest(v, target) : -1;
         if (ti >= 0 && &v->mf[ti] != m && v->mf[ti].kind != MF_UPDATE) {
-            check_hard_bindings(v, m, v->mf[ti].bindings, v->mf[ti].nbind);
+            um_c2pa_check_hard_bindings(v, m, v->mf[ti].bindings, v->mf[ti].nbind);
             return;
         }
     }
@@ -843,7 +430,7 @@ static void check_claim_assertions(vctx *v, manifest *m, int is_active)
                 continue;
             v->referenced[idx] = 1;
             char base[UM_JUMBF_MAX_LABEL];
-            base_label(v->t.box[idx].label, base, sizeof base);
+            um_c2pa_base_label(v->t.box[idx].label, base, sizeof base);
             if (is_hard_binding(base) && l != 2) {
                 if (nbind < 8)
                     bindings[nbind] = idx;
@@ -859,7 +446,7 @@ static void check_claim_assertions(vctx *v, manifest *m, int is_active)
     if (is_active && m->kind == MF_UPDATE)
         check_update_parent_binding(v, m);
     else if (is_active)
-        check_hard_bindings(v, m, bindings, m->nbind);
+        um_c2pa_check_hard_bindings(v, m, bindings, m->nbind);
     if (nbind > 8 && is_active)
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.multipleHardBindings", NULL,
                            "The claim has %d hard bindings.", nbind);
@@ -873,7 +460,7 @@ static void check_undeclared(vctx *v, manifest *m)
         if (!v->t.box[i].is_super || v->referenced[i])
             continue;
         char url[1024];
-        box_url(&v->t, i, url, sizeof url);
+        um_c2pa_box_url(&v->t, i, url, sizeof url);
         um_c2pa_status_add(&m->st, UM_C2PA_FAILURE, "assertion.undeclared", url,
                            "Assertion %s is in the store but not referenced by the claim.",
                            v->t.box[i].label);
@@ -888,7 +475,7 @@ static void describe_claim(manifest *m, json_t *j)
         json_object_set_new(j, "claim_generator", um_json_cstr(buf));
     const cbor_item_t *info = um_cbor_map_get(m->claim, "claim_generator_info");
     if (info) {
-        json_t *ji = cbor_to_json(info);
+        json_t *ji = um_cbor_to_json(info);
         if (ji && !json_is_array(ji)) { /* v2: one map; c2patool shows a list */
             json_t *arr = json_array();
             json_array_append_new(arr, ji);
@@ -906,7 +493,7 @@ static void describe_claim(manifest *m, json_t *j)
         json_object_set_new(j, "alg", um_json_cstr(m->alg));
     const cbor_item_t *red = um_cbor_map_get(m->claim, "redacted_assertions");
     if (red)
-        json_object_set_new(j, "redacted_assertions", cbor_to_json(red));
+        json_object_set_new(j, "redacted_assertions", um_cbor_to_json(red));
 }
 
 static void claim_generator_name(const manifest *m, char *buf, size_t cap)
@@ -954,13 +541,13 @@ static json_t *describe_ingredient(vctx *v, manifest *m, int box, const cbor_ite
     json_object_set_new(j, "label", um_json_cstr(v->t.box[box].label));
     const cbor_item_t *rec = um_cbor_map_get(ing, "validationResults");
     if (rec)
-        json_object_set_new(j, "validation_results", cbor_to_json(rec));
+        json_object_set_new(j, "validation_results", um_cbor_to_json(rec));
     rec = um_cbor_map_get(ing, "validationStatus");
     if (rec)
-        json_object_set_new(j, "validation_status", cbor_to_json(rec));
+        json_object_set_new(j, "validation_status", um_cbor_to_json(rec));
     if (!um_cbor_map_get(ing, "activeManifest") && !um_cbor_map_get(ing, "c2pa_manifest")) {
         char url[1024];
-        box_url(&v->t, box, url, sizeof url);
+        um_c2pa_box_url(&v->t, box, url, sizeof url);
         um_c2pa_status_add(&m->st, UM_C2PA_INFORMATIONAL, "ingredient.unknownProvenance", url,
                            "%s: ingredient does not have provenance",
                            um_cbor_get_text(ing, "dc:title", buf, sizeof buf) ? buf : "ingredient");
@@ -982,11 +569,11 @@ static void describe_assertions(vctx *v, manifest *m, json_t *j)
         count++;
         const char *label = v->t.box[i].label;
         char base[UM_JUMBF_MAX_LABEL];
-        base_label(label, base, sizeof base);
+        um_c2pa_base_label(label, base, sizeof base);
         if (is_hard_binding(base))
             continue;
-        if (label_is(base, "c2pa.ingredient")) {
-            cbor_item_t *ing = load_box_cbor(v, i);
+        if (um_c2pa_label_is(base, "c2pa.ingredient")) {
+            cbor_item_t *ing = um_c2pa_load_box_cbor(v, i);
             json_t *ij = ing ? describe_ingredient(v, m, i, ing)
                              : json_pack("{ssss}", "label", label, "error", "not decodable");
             if (ij)
@@ -995,8 +582,8 @@ static void describe_assertions(vctx *v, manifest *m, json_t *j)
                 cbor_decref(&ing);
             continue;
         }
-        if (label_is(base, "c2pa.actions")) {
-            cbor_item_t *body = load_box_cbor(v, i);
+        if (um_c2pa_label_is(base, "c2pa.actions")) {
+            cbor_item_t *body = um_c2pa_load_box_cbor(v, i);
             if (body) {
                 read_actions(m, label, body, actions);
                 cbor_decref(&body);
@@ -1189,14 +776,14 @@ static void check_ingredient_refs(vctx *v, manifest *m, const cbor_item_t *ing, 
     char alg[16];
     size_t hash_len;
     const uint8_t *hash = um_cbor_bytes(um_cbor_map_get(ref, "hash"), &hash_len);
-    hashed_uri_alg(m, ref, alg, sizeof alg);
+    um_c2pa_hashed_uri_alg(m, ref, alg, sizeof alg);
     int r = hash ? box_hash_matches(v, target, alg, hash, hash_len) : 0;
-    if (r == 0 && hash && md_for(alg)) { /* 1.0-style: over the claim's CBOR bytes */
+    if (r == 0 && hash && um_c2pa_md_for(alg)) { /* 1.0-style: over the claim's CBOR bytes */
         int claim = find_claim_quiet(v, target);
         int content = claim >= 0 ? um_jumbf_content(&v->t, claim, "cbor") : -1;
         if (content >= 0) {
             byte_range cr = payload_range(&v->t, content);
-            r = digest_equals(md_for(alg), v->t.data, &cr, 1, hash, hash_len);
+            r = um_c2pa_digest_equals(um_c2pa_md_for(alg), v->t.data, &cr, 1, hash, hash_len);
         }
     }
     if (r < 0)
@@ -1212,7 +799,7 @@ static void check_ingredient_refs(vctx *v, manifest *m, const cbor_item_t *ing, 
     if (sref && um_cbor_get_text(sref, "url", surl, sizeof surl)) {
         int sig = resolve_uri(v, m->box, surl);
         hash = um_cbor_bytes(um_cbor_map_get(sref, "hash"), &hash_len);
-        hashed_uri_alg(m, sref, alg, sizeof alg);
+        um_c2pa_hashed_uri_alg(m, sref, alg, sizeof alg);
         int ok = sig >= 0 && hash && box_hash_matches(v, sig, alg, hash, hash_len) == 1;
         um_c2pa_status_add(d, ok ? UM_C2PA_SUCCESS : UM_C2PA_FAILURE,
                            ok ? "ingredient.claimSignature.validated"
@@ -1227,7 +814,7 @@ static void walk_ingredients(vctx *v, size_t mi, int depth);
 static void validate_ingredient(vctx *v, size_t mi, int box, size_t k, int depth)
 {
     manifest *m = &v->mf[mi];
-    cbor_item_t *ing = load_box_cbor(v, box);
+    cbor_item_t *ing = um_c2pa_load_box_cbor(v, box);
     const cbor_item_t *ref = ing ? um_cbor_map_get(ing, "activeManifest") : NULL;
     if (ing && !ref)
         ref = um_cbor_map_get(ing, "c2pa_manifest");
@@ -1237,7 +824,7 @@ static void validate_ingredient(vctx *v, size_t mi, int box, size_t k, int depth
             cbor_decref(&ing);
         return;
     }
-    box_url(&v->t, box, iurl, sizeof iurl);
+    um_c2pa_box_url(&v->t, box, iurl, sizeof iurl);
     um_c2pa_statuses d = {0};
     int target = resolve_uri(v, m->box, url);
     int ti = target >= 0 ? owning_manifest(v, target) : -1;
@@ -1247,7 +834,7 @@ static void validate_ingredient(vctx *v, size_t mi, int box, size_t k, int depth
                            "The ingredient's manifest is not in the store.");
     } else {
         manifest *t = &v->mf[ti];
-        box_url(&v->t, t->box, murl, sizeof murl);
+        um_c2pa_box_url(&v->t, t->box, murl, sizeof murl);
         check_ingredient_refs(v, m, ing, target, &d, murl);
         if (ij)
             json_object_set_new(ij, "active_manifest", um_json_cstr(t->label));
@@ -1298,8 +885,8 @@ static void walk_ingredients(vctx *v, size_t mi, int depth)
             continue;
         count++;
         char base[UM_JUMBF_MAX_LABEL];
-        base_label(v->t.box[i].label, base, sizeof base);
-        if (label_is(base, "c2pa.ingredient"))
+        um_c2pa_base_label(v->t.box[i].label, base, sizeof base);
+        if (um_c2pa_label_is(base, "c2pa.ingredient"))
             validate_ingredient(v, mi, i, k++, depth);
     }
     m->visiting = 0;

@@ -1,9 +1,18 @@
-/* CBOR from the file, made safe for libcbor 0.8 (see cbor_safe.h; RFC 8949). */
+/* CBOR from the file, made safe for libcbor 0.8 (see cbor_safe.h; RFC 8949): the
+ * well-formedness walk, the checked loader, the typed accessors and the bounded conversion to
+ * JSON. */
 #include "prov/cbor_safe.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define UNTAG_MAX 48   /* nested tags looked through by the accessors */
+#include "prov/text.h"
+
+#define UNTAG_MAX 48           /* nested tags looked through by the accessors */
+#define JSON_MAX_DEPTH 24      /* um_cbor_to_json: deeper items become null */
+#define JSON_MAX_NODES 20000   /* um_cbor_to_json: items after these become null */
+#define JSON_MAX_STRING 8192   /* um_cbor_to_json: bytes kept of one text string */
 
 int um_cbor_read_head(const uint8_t *b, size_t len, size_t *pos, unsigned *major, uint64_t *val)
 {
@@ -210,6 +219,7 @@ int um_cbor_text(const cbor_item_t *it, char *buf, size_t cap)
         }
     }
     buf[used] = '\0';
+    um_utf8_sanitize(buf); /* CBOR text must be UTF-8 (RFC 8949 3.1); the file may not care */
     return 1;
 }
 
@@ -296,4 +306,101 @@ int um_cbor_int(const cbor_item_t *it, int64_t *v)
         return 0;
     *v = cbor_isa_uint(it) ? (int64_t)u : -1 - (int64_t)u;
     return 1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * To JSON, for the report: depth and node count capped, as the items come from the file */
+
+typedef struct json_budget {
+    int nodes;
+} json_budget;
+
+static json_t *cbor_to_json_rec(const cbor_item_t *it, int depth, json_budget *b);
+
+static json_t *cbor_map_to_json(const cbor_item_t *it, int depth, json_budget *b)
+{
+    json_t *obj = json_object();
+    if (!obj)
+        return NULL;
+    struct cbor_pair *pairs = cbor_map_handle(it);
+    for (size_t i = 0; i < cbor_map_size(it); i++) {
+        char key[256];
+        const cbor_item_t *k = um_cbor_untag(pairs[i].key);
+        if (cbor_isa_uint(k))
+            snprintf(key, sizeof key, "%llu", (unsigned long long)cbor_get_int(k));
+        else if (cbor_isa_negint(k))
+            snprintf(key, sizeof key, "-%llu", (unsigned long long)cbor_get_int(k) + 1);
+        else if (!um_cbor_text(k, key, sizeof key))
+            continue;
+        json_t *v = cbor_to_json_rec(pairs[i].value, depth + 1, b);
+        if (!v || json_object_set_new(obj, key, v) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+static json_t *cbor_scalar_to_json(const cbor_item_t *it)
+{
+    if (cbor_isa_uint(it)) {
+        uint64_t v = cbor_get_int(it);
+        return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+    }
+    if (cbor_isa_negint(it)) {
+        uint64_t v = cbor_get_int(it);
+        return v < INT64_MAX ? json_integer(-(json_int_t)v - 1) : json_real(-(double)v - 1.0);
+    }
+    if (cbor_isa_bytestring(it)) {
+        json_int_t len = 0;
+        if (cbor_bytestring_is_definite(it))
+            len = (json_int_t)cbor_bytestring_length(it);
+        else
+            len = -1;
+        return json_pack("{sI}", "bytes", len);
+    }
+    if (cbor_isa_string(it)) {
+        char *buf = malloc(JSON_MAX_STRING);
+        if (!buf)
+            return NULL;
+        um_cbor_text(it, buf, JSON_MAX_STRING);
+        json_t *s = um_json_cstr(buf);
+        free(buf);
+        return s;
+    }
+    if (cbor_is_float(it))
+        return json_real(cbor_float_get_float(it));
+    if (cbor_is_bool(it))
+        return json_boolean(cbor_get_bool(it));
+    return json_null();
+}
+
+static json_t *cbor_to_json_rec(const cbor_item_t *it, int depth, json_budget *b)
+{
+    it = um_cbor_untag(it);
+    if (!it || depth > JSON_MAX_DEPTH || ++b->nodes > JSON_MAX_NODES)
+        return json_null();
+    if (cbor_isa_map(it))
+        return cbor_map_to_json(it, depth, b);
+    if (cbor_isa_array(it)) {
+        json_t *arr = json_array();
+        if (!arr)
+            return NULL;
+        cbor_item_t **el = cbor_array_handle(it);
+        for (size_t i = 0; i < cbor_array_size(it); i++) {
+            json_t *v = cbor_to_json_rec(el[i], depth + 1, b);
+            if (!v || json_array_append_new(arr, v) != 0) {
+                json_decref(arr);
+                return NULL;
+            }
+        }
+        return arr;
+    }
+    return cbor_scalar_to_json(it);
+}
+
+json_t *um_cbor_to_json(const cbor_item_t *item)
+{
+    json_budget b = {0};
+    return cbor_to_json_rec(item, 0, &b);
 }

@@ -1,6 +1,6 @@
 /* CBOR from the file, made safe for libcbor 0.8 (RFC 8949). The one loader the C2PA claim /
- * assertion reader (c2pa.c) and the COSE signature reader (cose.c) use, and the typed accessors
- * both read decoded items with.
+ * assertion reader (c2pa.c) and the COSE signature reader (cose.c) use, the typed accessors
+ * both read decoded items with, and the conversion of a decoded item to JSON for the report.
  *
  * Why a walk before cbor_load: libcbor 0.8 trusts declared counts (an array head claiming 2^32
  * items makes it allocate for them before reading any), decodes and frees nesting recursively
@@ -15,6 +15,7 @@
 #define UM_PROV_CBOR_SAFE_H
 
 #include <cbor.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,5 +82,16 @@ int um_cbor_uint(const cbor_item_t *it, uint64_t *v);
 
 /* An integer (major type 0 or 1) that fits in int64_t. */
 int um_cbor_int(const cbor_item_t *it, int64_t *v);
+
+/* ---- To JSON (c2patool shows assertion and claim values as JSON) ---- */
+
+/* A decoded item as a new JSON value, tags looked through. Maps become objects (integer keys
+ * as decimal text, text keys cut to 255 bytes, keys of other types skipped), arrays arrays,
+ * integers integers (reals beyond int64_t), byte strings {"bytes": length} (-1 when chunked),
+ * text strings strings of at most 8 KiB (through um_json_cstr), floats reals, booleans
+ * booleans, anything else null. Bounded for hostile input: nesting beyond 24 levels and items
+ * beyond the 20000th become null. NULL when out of memory, or when an object refuses a key
+ * (jansson rejects keys that are not UTF-8). */
+json_t *um_cbor_to_json(const cbor_item_t *item);
 
 #endif

@@ -1,5 +1,6 @@
 /* JUMBF box tree (ISO/IEC 19566-5; C2PA 2.2 section 11.1). See jumbf.h. */
 #include "prov/jumbf.h"
+#include "prov/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ static void read_jumd(um_jumbf_tree *t, um_jumbf_box *sb, const um_jumbf_box *ju
         }
         memcpy(sb->label, p + q, len);
         sb->label[len] = '\0';
+        um_utf8_sanitize(sb->label); /* labels are UTF-8 (ISO 19566-5); reports need it so */
         sb->has_label = 1;
         q = (uint64_t)(nul - p) + 1;
     }

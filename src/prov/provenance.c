@@ -110,7 +110,7 @@ static void note_ai(struct exam *x, int level, const char *citation)
 {
     if (level > x->facts->ai) {
         x->facts->ai = level;
-        snprintf(x->facts->ai_citation, sizeof x->facts->ai_citation, "%s", citation);
+        um_text_copy(x->facts->ai_citation, sizeof x->facts->ai_citation, citation);
     }
 }
 
@@ -199,7 +199,7 @@ static void c2pa_statements(struct exam *x, const um_c2pa_report *rep)
     if (rep->claim_generator[0])
         say(x, "The active manifest was made by %s.", rep->claim_generator);
     if (rep->ai != UM_C2PA_AI_NONE) {
-        char citation[600];
+        char citation[1000]; /* note_ai cuts it to the facts' size, between characters */
         char signer[300];
         ai_manifest_signer(rep->json, rep->ai, signer, sizeof signer);
         snprintf(citation, sizeof citation, "C2PA %s (%s)%s%s", rep->ai_citation,
@@ -381,7 +381,9 @@ static void note_editor(struct exam *x, const char *name, const char *where)
     if (f->edit_software || !names_editor(name))
         return;
     f->edit_software = 1;
-    snprintf(f->edit_software_name, sizeof f->edit_software_name, "%s (%s)", name, where);
+    char cut[96]; /* the name is the file's text, of any length */
+    um_text_copy(cut, sizeof cut, name);
+    snprintf(f->edit_software_name, sizeof f->edit_software_name, "%s (%s)", cut, where);
 }
 
 static void find_editors(struct exam *x, const um_irb *irb)

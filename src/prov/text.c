@@ -38,6 +38,19 @@ size_t um_utf8_cut(const char *s, size_t len, size_t max)
     return n;
 }
 
+void um_utf8_sanitize(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = um_utf8_sequence((const uint8_t *)s + i, len - i);
+        if (n) {
+            i += n;
+        } else {
+            s[i++] = '?';
+        }
+    }
+}
+
 void um_text_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = um_utf8_cut(src, strlen(src), cap - 1);

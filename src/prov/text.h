@@ -25,6 +25,11 @@ size_t um_utf8_sequence(const uint8_t *p, size_t avail);
  * end inside a multi-byte sequence. */
 size_t um_utf8_cut(const char *s, size_t len, size_t max);
 
+/* Make the NUL-terminated s valid UTF-8 in place: every byte that is not part of a valid
+ * sequence becomes '?'. For short identifiers read from a file (JUMBF labels, CBOR text) that
+ * must stay comparable and fit their buffer. */
+void um_utf8_sanitize(char *s);
+
 /* Copy the UTF-8 string src into dst[cap] (cap >= 1), cut on a character boundary. */
 void um_text_copy(char *dst, size_t cap, const char *src);
 
