@@ -136,9 +136,57 @@ static void clean_photo_is_quiet(void)
     }
 }
 
+/* A CASIA-sized image (384 x 256, 64-pixel windows) with a splice in its centre: every window
+ * overlaps the centre, so an unweighted fit would make the centre the "typical" texture and
+ * the edges the outliers; the coverage-weighted fit must still mark the centre. */
+static void central_splice_in_small_image_is_found(void)
+{
+    enum { SW = 384, SH = 256, SX = 144, SY = 80, SS = 96 };
+    um_image *host = synth_photo(SW, SH, 71), *donor = synth_photo(SW, SH, 72);
+    other_camera(donor, 7);
+    synth_paste(host, donor, 32, 32, SS, SS, SX, SY);
+    um_decoded d = synth_as_lossless(host);
+    struct um_evidence ev;
+    float *full = NULL;
+    CHECK(run(&d, &ev, &full) == UM_OK);
+    CHECK_MSG(ev.applicable, "%s", ev.reason);
+    if (full) {
+        double in = synth_mean_in_rect(full, SW, SX, SY, SS, SS);
+        double out = synth_mean_outside_rect(full, SW, SH, SX, SY, SS, SS);
+        fprintf(stderr, "  central splice: in %.3f out %.3f\n", in, out);
+        CHECK_MSG(in > 0.3 && in - out > 0.2, "in %.3f out %.3f", in, out);
+    }
+    report("central splice", &ev);
+    free(full);
+    um_evidence_clear(&ev);
+    um_image_free(host);
+    um_image_free(donor);
+}
+
+/* The same small size without a splice: quiet. */
+static void clean_small_image_is_quiet(void)
+{
+    um_image *photo = synth_photo(384, 256, 73);
+    um_decoded d = synth_as_lossless(photo);
+    struct um_evidence ev;
+    float *full = NULL;
+    CHECK(run(&d, &ev, &full) == UM_OK);
+    CHECK_MSG(ev.applicable, "%s", ev.reason);
+    if (full) {
+        double m = synth_mean_in_rect(full, 384, 0, 0, 384, 256);
+        fprintf(stderr, "  clean small: map mean %.3f\n", m);
+        CHECK_MSG(m < 0.1, "mean %.3f", m);
+    }
+    report("clean small", &ev);
+    CHECK_MSG(ev.score < 0.3, "score %.3f", ev.score);
+    free(full);
+    um_evidence_clear(&ev);
+    um_image_free(photo);
+}
+
 static void too_small_is_not_applicable(void)
 {
-    um_image *photo = synth_photo(240, 320, 61); /* under two 128-pixel windows across */
+    um_image *photo = synth_photo(120, 320, 61); /* under two 64-pixel windows across */
     um_decoded d = synth_as_lossless(photo);
     struct um_evidence ev;
     CHECK(run(&d, &ev, NULL) == UM_OK);
@@ -158,6 +206,8 @@ static const struct um_test_case cases[] = {
     {"too_small_is_not_applicable", too_small_is_not_applicable},
     {"pasted_region_from_other_camera_is_found", pasted_region_from_other_camera_is_found},
     {"pasted_region_survives_high_quality_jpeg", pasted_region_survives_high_quality_jpeg},
+    {"central_splice_in_small_image_is_found", central_splice_in_small_image_is_found},
     {"clean_photo_is_quiet", clean_photo_is_quiet},
+    {"clean_small_image_is_quiet", clean_small_image_is_quiet},
 };
 UM_TEST_MAIN(cases)
