@@ -354,7 +354,7 @@ static void statement_of_provenance_uri(struct exam *x)
                "the file holds none: they were removed, for example by a platform or an editor "
                "that does not keep them.", uri);
     } else {
-        snprintf(f->remote_manifest, sizeof f->remote_manifest, "%s", uri);
+        um_text_copy(f->remote_manifest, sizeof f->remote_manifest, uri);
         say(x, "The XMP metadata points to remote Content Credentials at %s; unmask never "
                "fetches them: open the address yourself or validate the downloaded .c2pa file "
                "with 'unmask provenance'.", uri);
@@ -680,7 +680,7 @@ static void summary_json(struct exam *x)
     json_object_set_new(s, "edited_after_signing", json_boolean(f->edited_after_signing));
     json_object_set_new(s, "credentials_stripped", json_boolean(f->credentials_stripped));
     json_object_set_new(s, "remote_manifest",
-                        f->remote_manifest[0] ? json_string(f->remote_manifest) : json_null());
+                        f->remote_manifest[0] ? um_json_cstr(f->remote_manifest) : json_null());
     json_object_set_new(s, "generator_trace",
                         f->generator_trace ? json_string(f->generator) : json_null());
     json_object_set_new(s, "statements", json_incref(x->statements));
