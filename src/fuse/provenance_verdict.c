@@ -1,9 +1,10 @@
 /* Provenance in the verdict. Explicit statements a file makes about itself outrank pixel
  * statistics when they are self-incriminating or cryptographically checked:
  * - AI declared (a C2PA action's digitalSourceType, XMP/IPTC DigitalSourceType, a generator's
- *   own metadata, the Stable Diffusion watermark): label ai-generated. Nobody forges an AI label
- *   onto a real photo to make it look fake in a way that matters here, so an unsigned
- *   declaration counts too; the reason says whether it was signed.
+ *   own metadata, the Stable Diffusion watermark): label ai-generated, because the file says so
+ *   itself. Unsigned declarations and the watermark can be added by anyone, also to a real photo
+ *   to discredit it, so the first reason always says which it was and whether it was signed:
+ *   a desk must weigh an unsigned claim as a claim.
  * - C2PA hard binding broken (bytes changed after signing): manipulated.
  * - C2PA claim signature broken: at least likely-manipulated (the credentials were altered;
  *   the pixels may or may not have been).

@@ -634,8 +634,9 @@ static um_error find_watermark(struct exam *x)
         f->watermark = w.detected;
         snprintf(f->watermark_name, sizeof f->watermark_name, "%s", w.name);
         char citation[200];
-        snprintf(citation, sizeof citation, "the %s invisible watermark (%d of %d bits, %s)",
-                 w.name, w.matched, w.total, w.detected == 2 ? "very likely" : "likely");
+        snprintf(citation, sizeof citation, "the %s invisible watermark (%d of %d bits, %s; "
+                 "unsigned: anyone can add it)", w.name, w.matched, w.total,
+                 w.detected == 2 ? "very likely" : "likely");
         say(x, "The pixels carry %s that Stable Diffusion's reference scripts add to what they "
                "generate.", citation);
         /* Twelve readings (3 messages x 4 variants) are tried: only the "very likely" class
