@@ -871,6 +871,13 @@ static void test_heif_and_avif(void)
                                     "\0\0\0\x0E" "dimg\0\x01\0\x01\0\x01";
     e = decode_err(cyclic, sizeof cyclic - 1, NULL, err, sizeof err);
     CHECK_MSG(e == UM_ERR_CORRUPT && strstr(err, "derived from itself"), "%d: %s", (int)e, err);
+    /* The same cycle behind a reference box whose size overruns its 'iref' (found by fuzzing):
+     * libheif reads past the damage and recurses; refused as damaged. */
+    uint8_t overrun[sizeof cyclic];
+    memcpy(overrun, cyclic, sizeof cyclic);
+    overrun[24 + 12 + 12 + 3] = 0x8E; /* dimg box size 0x0E -> 0x8E */
+    e = decode_err(overrun, sizeof overrun - 1, NULL, err, sizeof err);
+    CHECK_MSG(e == UM_ERR_CORRUPT && strstr(err, "damaged"), "%d: %s", (int)e, err);
     /* A chain 20 -> 19 -> ... -> 1, longer than the depth limit, whose items are visited
      * from the bottom up (sorted by id): measured whole all the same. */
     uint8_t chain[24 + 12 + 12 + 19 * 14];

@@ -97,19 +97,24 @@ static int add_edge(struct heif_graph *g, uint32_t from, uint32_t to)
     return 1;
 }
 
+enum { IREF_OK = 1, IREF_TOO_MANY = 0, IREF_DAMAGED = -1 };
+
 /* 'iref' payload: FullBox header, then SingleItemTypeReferenceBox(es): from_item_ID,
- * reference_count, to_item_IDs (16-bit ids in version 0, 32-bit in version 1). */
+ * reference_count, to_item_IDs (16-bit ids in version 0, 32-bit in version 1). A damaged
+ * reference box is refused, not left to libheif: libheif 1.15 reads past a child box whose size
+ * overruns its 'iref' and then follows the references it finds there without a cycle check
+ * (found by fuzzing: a grid naming itself behind a corrupt size overflowed the stack). */
 static int read_dimg_edges(const uint8_t *iref, size_t len, struct heif_graph *g)
 {
     if (len < 4)
-        return 1;
+        return IREF_DAMAGED;
     size_t id = iref[0] == 0 ? 2 : 4;
     const uint8_t *p = iref + 4;
     size_t rest = len - 4, pos = 0;
     while (rest - pos >= 8) {
         uint32_t size = rd32(p + pos);
         if (size < 8 || size > rest - pos)
-            return 1; /* damaged: libheif will say so */
+            return IREF_DAMAGED;
         const uint8_t *b = p + pos + 8;
         size_t blen = size - 8;
         /* dimg: a derived image is decoded from the items it names. auxl: an auxiliary image
@@ -122,12 +127,12 @@ static int read_dimg_edges(const uint8_t *iref, size_t len, struct heif_graph *g
                 const uint8_t *q = b + id + 2 + i * id;
                 uint32_t to = id == 2 ? (uint32_t)(q[0] << 8 | q[1]) : rd32(q);
                 if (!(dimg ? add_edge(g, from, to) : add_edge(g, to, from)))
-                    return 0;
+                    return IREF_TOO_MANY;
             }
         }
         pos += size;
     }
-    return 1;
+    return pos == rest ? IREF_OK : IREF_DAMAGED; /* trailing bytes too short for a box */
 }
 
 static int edge_order(const void *a, const void *b)
@@ -186,7 +191,11 @@ static um_error check_derivations(const uint8_t *data, size_t size, um_format f,
         return UM_OK; /* nothing derived (or damaged: libheif reports it) */
     struct heif_graph g = {0};
     um_error e = UM_OK;
-    if (!read_dimg_edges(iref, iref_len, &g)) {
+    int edges = read_dimg_edges(iref, iref_len, &g);
+    if (edges == IREF_DAMAGED) {
+        e = um_fail(err, errlen, UM_ERR_CORRUPT,
+                    "corrupt %s: its item reference box ('iref') is damaged", label(f));
+    } else if (edges == IREF_TOO_MANY) {
         e = um_fail(err, errlen, UM_ERR_LIMIT,
                     "%s image has more than %d derived-image references; refusing to read it",
                     label(f), HEIF_MAX_REFERENCES);
