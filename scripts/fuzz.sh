@@ -19,7 +19,7 @@ run_one() {
   if LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp "$BUILD/fuzz_$name" \
       -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$BUILD/$name." "$BUILD/corpus/$name" > "$BUILD/$name.log" 2>&1; then
-    echo "fuzz $name: clean for ${SECONDS_EACH}s ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$BUILD/$name.log" | awk '{print $2}') runs; last: $(grep -E '^#[0-9]+' "$BUILD/$name.log" | tail -1 | cut -c1-60))"
+    echo "fuzz $name: clean, $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$BUILD/$name.log" | tail -1), coverage $(grep -o 'cov: [0-9]*' "$BUILD/$name.log" | tail -1 | cut -d' ' -f2) edges"
   else
     echo "fuzz $name: FAILED, see $BUILD/$name.log and $BUILD/$name.*"
     return 1
