@@ -112,28 +112,32 @@ static void pasted_region_survives_high_quality_jpeg(void)
     um_image_free(donor);
 }
 
-/* One camera throughout: the map stays low and the score low. */
+/* One camera throughout, at size w x h: the map stays low and the score low. */
+static void check_clean_is_quiet(const char *what, int w, int h, unsigned seed)
+{
+    um_image *photo = synth_photo(w, h, seed);
+    um_decoded d = synth_as_lossless(photo);
+    struct um_evidence ev;
+    float *full = NULL;
+    CHECK(run(&d, &ev, &full) == UM_OK);
+    CHECK_MSG(ev.applicable, "%s", ev.reason);
+    CHECK(full != NULL);
+    if (full) {
+        double m = synth_mean_in_rect(full, w, 0, 0, w, h);
+        fprintf(stderr, "  %s %u: map mean %.3f\n", what, seed, m);
+        CHECK_MSG(m < 0.1, "mean %.3f", m);
+    }
+    report(what, &ev);
+    CHECK_MSG(ev.score < 0.3, "score %.3f", ev.score);
+    free(full);
+    um_evidence_clear(&ev);
+    um_image_free(photo);
+}
+
 static void clean_photo_is_quiet(void)
 {
-    for (unsigned seed = 51; seed <= 52; seed++) {
-        um_image *photo = synth_photo(W, H, seed);
-        um_decoded d = synth_as_lossless(photo);
-        struct um_evidence ev;
-        float *full = NULL;
-        CHECK(run(&d, &ev, &full) == UM_OK);
-        CHECK_MSG(ev.applicable, "%s", ev.reason);
-        CHECK(full != NULL);
-        if (full) {
-            double m = synth_mean_in_rect(full, W, 0, 0, W, H);
-            fprintf(stderr, "  clean %u: map mean %.3f\n", seed, m);
-            CHECK_MSG(m < 0.1, "mean %.3f", m);
-        }
-        report("clean", &ev);
-        CHECK_MSG(ev.score < 0.3, "score %.3f", ev.score);
-        free(full);
-        um_evidence_clear(&ev);
-        um_image_free(photo);
-    }
+    for (unsigned seed = 51; seed <= 52; seed++)
+        check_clean_is_quiet("clean", W, H, seed);
 }
 
 /* A CASIA-sized image (384 x 256, 64-pixel windows) with a splice in its centre: every window
@@ -166,34 +170,12 @@ static void central_splice_in_small_image_is_found(void)
 /* The same small size without a splice: quiet. */
 static void clean_small_image_is_quiet(void)
 {
-    um_image *photo = synth_photo(384, 256, 73);
-    um_decoded d = synth_as_lossless(photo);
-    struct um_evidence ev;
-    float *full = NULL;
-    CHECK(run(&d, &ev, &full) == UM_OK);
-    CHECK_MSG(ev.applicable, "%s", ev.reason);
-    if (full) {
-        double m = synth_mean_in_rect(full, 384, 0, 0, 384, 256);
-        fprintf(stderr, "  clean small: map mean %.3f\n", m);
-        CHECK_MSG(m < 0.1, "mean %.3f", m);
-    }
-    report("clean small", &ev);
-    CHECK_MSG(ev.score < 0.3, "score %.3f", ev.score);
-    free(full);
-    um_evidence_clear(&ev);
-    um_image_free(photo);
+    check_clean_is_quiet("clean small", 384, 256, 73);
 }
 
 static void too_small_is_not_applicable(void)
 {
-    um_image *photo = synth_photo(120, 320, 61); /* under two 64-pixel windows across */
-    um_decoded d = synth_as_lossless(photo);
-    struct um_evidence ev;
-    CHECK(run(&d, &ev, NULL) == UM_OK);
-    CHECK_MSG(!ev.applicable && strstr(ev.reason, "too small"), "%s", ev.reason);
-    CHECK(ev.map == NULL);
-    um_evidence_clear(&ev);
-    um_image_free(photo);
+    synth_check_small_not_applicable(&um_detector_splicebuster, 120, 320); /* < two 64-px windows */
 }
 
 static void flat_or_saturated_is_not_applicable(void)

@@ -241,6 +241,7 @@ void synth_check_small_not_applicable(const struct um_detector *det, int width, 
     CHECK(synth_run_detector(det, &d, &ev, NULL) == UM_OK);
     CHECK_MSG(!ev.applicable && strstr(ev.reason, "too small"), "%s, %dx%d: %s", det->name, width,
               height, ev.reason);
+    CHECK(ev.map == NULL); /* nothing judged, nothing to draw */
     um_evidence_clear(&ev);
     um_image_free(img);
 }

@@ -47,8 +47,8 @@ um_error synth_run_detector(const struct um_detector *det, const um_decoded *d,
  * the detector says "not applicable" with a reason naming that, never "no evidence". */
 void synth_check_flat_not_applicable(const struct um_detector *det);
 
-/* Checks that det says "not applicable" with a reason naming "too small" on a lossless
- * synthetic photo of width x height. */
+/* Checks that det says "not applicable" with a reason naming "too small", and draws no map, on a
+ * lossless synthetic photo of width x height. */
 void synth_check_small_not_applicable(const struct um_detector *det, int width, int height);
 
 /* Mean of a detector's map (at its own resolution) over the image's w x h pixels inside the
