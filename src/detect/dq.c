@@ -69,6 +69,13 @@ enum {
 #define DQ_POOL_RADIUS 2       /* blocks: the naive Bayes sum runs over (2r+1)^2 neighbours;
                                  5x5 beat 3x3 and 7x7 on the CASIA v1 fit half (best-F1 0.449
                                  vs 0.428 and 0.445) */
+#define DQ_MARGIN_NATS 1.0    /* evidence a window must carry beyond the prior: strongly textured
+                                 regions of authentic images show a systematic shift of about
+                                 this size towards "single compression" under the image-wide laws
+                                 (their pooled evidence sits 3-9 standard deviations off what the
+                                 laws predict: a shift, not noise). CASIA v1 fit half: authentic
+                                 images with score >= 0.5 3.0 % -> 1.5 %, tampered 72.9 % ->
+                                 71.4 %, best F1 0.548 -> 0.549 */
 #define DQ_ALPHA_MIN 0.5      /* bounds on the prior share of double-quantized blocks */
 #define DQ_ALPHA_MAX 0.98
 #define DQ_HIGH 0.5           /* map level counted as "suspicious" for the score */
@@ -639,8 +646,9 @@ static um_error dq_run(const struct um_input *in, struct um_evidence *ev)
     float log_prior = (float)log((1 - alpha) / alpha);
     size_t high = 0;
     for (size_t i = 0; i < nb; i++) {
-        /* posterior P(tampered | coefficients) = 1 / (1 + exp(-llr - log prior odds)) */
-        map[i] = 1.0f / (1.0f + expf(-(pool_area * smooth[i] + log_prior)));
+        /* posterior P(tampered | coefficients) = 1 / (1 + exp(-llr - log prior odds)), the
+         * evidence less the margin */
+        map[i] = 1.0f / (1.0f + expf(-(pool_area * smooth[i] + log_prior - (float)DQ_MARGIN_NATS)));
         high += map[i] > DQ_HIGH;
     }
     free(llr);
