@@ -36,6 +36,8 @@ check "empty file is an error record" test "$(line 6 | jq -r '.error.code != nul
 check "missing file is an io record" test "$(line 8 | jq -r .error.code)" = io
 check "good inputs carry the contract fields" test "$(line 1 | jq -r \
   '[.file,.sha256,.format,.width,.height,.verdict.score,.verdict.label,.detectors[0].name,.provenance,.timing_ms.total,.maps.fused] | map(. != null) | all')" = true
+check "a pasted piece with its own JPEG grid is at least likely-manipulated" \
+  test "$(line 5 | jq -r '.verdict.label | test("manipulated")')" = true
 check "verdict score in [0,1]" test "$(jq -r 'select(.verdict) | .verdict.score >= 0 and .verdict.score <= 1' "$WORK/out.jsonl" | sort -u)" = true
 check "sha256 of the bytes" test "$(line 1 | jq -r .sha256)" = "$(sha256sum "$WORK/in/clean.jpg" | cut -d' ' -f1)"
 check "no maps for failed inputs" test -z "$(ls "$WORK/maps" | grep -e truncated -e not-an-image -e empty)"

@@ -97,8 +97,12 @@ static int solve(double *a, double *b, int n)
     return 0;
 }
 
-#define RIDGE 1.0       /* penalty on the detector coefficients (not the intercept): keeps a
-                           detector that separates the fit half perfectly from an infinite b */
+#define RIDGE 0.01      /* penalty on the detector coefficients (not the intercept): keeps a
+                           detector that separates the fit half perfectly from an infinite b.
+                           Small on purpose: a rare but specific detector (grid fires on 31 of
+                           921 CASIA tampered images and 1 of 800 authentic) must keep its weight;
+                           a penalty of 1 shrank grid's b to 0.27, so a validated foreign-grid
+                           region alone stayed "no evidence found" */
 #define NEWTON_STEPS 50
 
 /* Maximum-likelihood logistic regression of y on x (n rows of d features), ridge-penalised;
