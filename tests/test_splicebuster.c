@@ -58,30 +58,58 @@ static void report(const char *what, const struct um_evidence *ev)
     }
 }
 
-/* A square from another photo with another noise texture, pasted and saved losslessly. */
-static void pasted_region_from_other_camera_is_found(void)
+/* A piece of another photo with another camera's texture, pasted at (x, y) (size pw x ph,
+ * taken from (dx, dy) of the donor) and saved losslessly or as JPEG: the map must be higher
+ * inside than outside by min_gap, at least min_in inside, and the score at least min_score
+ * (a negative bound is not checked). */
+struct splice_case {
+    const char *name;
+    int w, h;
+    unsigned host_seed, donor_seed, camera_seed;
+    int dx, dy, x, y, pw, ph;
+    int jpeg_quality; /* 0: lossless */
+    double min_in, min_gap, min_score;
+};
+
+static void check_splice_found(const struct splice_case *c)
 {
-    um_image *host = synth_photo(W, H, 31), *donor = synth_photo(W, H, 32);
-    other_camera(donor, 5);
-    synth_paste(host, donor, 64, 64, PW, PH, PX, PY);
-    um_decoded d = synth_as_lossless(host);
+    um_image *host = synth_photo(c->w, c->h, c->host_seed);
+    um_image *donor = synth_photo(c->w, c->h, c->donor_seed);
+    other_camera(donor, c->camera_seed);
+    synth_paste(host, donor, c->dx, c->dy, c->pw, c->ph, c->x, c->y);
+    um_decoded d = {0};
+    if (c->jpeg_quality)
+        CHECK(synth_jpeg_roundtrip(host, c->jpeg_quality, NULL, NULL, &d) == UM_OK);
+    else
+        d = synth_as_lossless(host);
     struct um_evidence ev;
     float *full = NULL;
     CHECK(run(&d, &ev, &full) == UM_OK);
     CHECK_MSG(ev.applicable, "%s", ev.reason);
     CHECK(full != NULL);
     if (full) {
-        double in = synth_mean_in_rect(full, W, PX, PY, PW, PH);
-        double out = synth_mean_outside_rect(full, W, H, PX, PY, PW, PH);
-        fprintf(stderr, "  splice: in %.3f out %.3f\n", in, out);
-        CHECK_MSG(in > 0.4 && in - out > 0.3, "in %.3f out %.3f", in, out);
+        double in = synth_mean_in_rect(full, c->w, c->x, c->y, c->pw, c->ph);
+        double out = synth_mean_outside_rect(full, c->w, c->h, c->x, c->y, c->pw, c->ph);
+        fprintf(stderr, "  %s: in %.3f out %.3f\n", c->name, in, out);
+        CHECK_MSG(in > c->min_in && in - out > c->min_gap, "%s: in %.3f out %.3f", c->name, in,
+                  out);
     }
-    report("splice", &ev);
-    CHECK_MSG(ev.score >= 0.5, "score %.3f", ev.score);
+    report(c->name, &ev);
+    if (c->min_score >= 0)
+        CHECK_MSG(ev.score >= c->min_score, "%s: score %.3f", c->name, ev.score);
     free(full);
     um_evidence_clear(&ev);
+    if (c->jpeg_quality)
+        um_decoded_clear(&d);
     um_image_free(host);
     um_image_free(donor);
+}
+
+static void pasted_region_from_other_camera_is_found(void)
+{
+    static const struct splice_case c = {"splice", W, H, 31, 32, 5, 64, 64, PX, PY, PW, PH, 0,
+                                         0.4, 0.3, 0.5};
+    check_splice_found(&c);
 }
 
 /* The same kind of composite saved as a JPEG at quality 97: the textures still differ. (At
@@ -89,27 +117,9 @@ static void pasted_region_from_other_camera_is_found(void)
  * textures out; see the detector's limits.) */
 static void pasted_region_survives_high_quality_jpeg(void)
 {
-    um_image *host = synth_photo(W, H, 41), *donor = synth_photo(W, H, 42);
-    other_camera(donor, 6);
-    synth_paste(host, donor, 96, 32, PW, PH, 64, 96);
-    um_decoded d = {0};
-    CHECK(synth_jpeg_roundtrip(host, 97, NULL, NULL, &d) == UM_OK);
-    struct um_evidence ev;
-    float *full = NULL;
-    CHECK(run(&d, &ev, &full) == UM_OK);
-    CHECK_MSG(ev.applicable, "%s", ev.reason);
-    if (full) {
-        double in = synth_mean_in_rect(full, W, 64, 96, PW, PH);
-        double out = synth_mean_outside_rect(full, W, H, 64, 96, PW, PH);
-        fprintf(stderr, "  splice q97: in %.3f out %.3f\n", in, out);
-        CHECK_MSG(in - out > 0.4, "in %.3f out %.3f", in, out);
-    }
-    report("splice q97", &ev);
-    free(full);
-    um_evidence_clear(&ev);
-    um_decoded_clear(&d);
-    um_image_free(host);
-    um_image_free(donor);
+    static const struct splice_case c = {"splice q97", W, H, 41, 42, 6, 96, 32, 64, 96, PW, PH,
+                                         97, -1.0, 0.4, -1.0};
+    check_splice_found(&c);
 }
 
 /* One camera throughout, at size w x h: the map stays low and the score low. */
@@ -145,26 +155,9 @@ static void clean_photo_is_quiet(void)
  * the edges the outliers; the coverage-weighted fit must still mark the centre. */
 static void central_splice_in_small_image_is_found(void)
 {
-    enum { SW = 384, SH = 256, SX = 144, SY = 80, SS = 96 };
-    um_image *host = synth_photo(SW, SH, 71), *donor = synth_photo(SW, SH, 72);
-    other_camera(donor, 7);
-    synth_paste(host, donor, 32, 32, SS, SS, SX, SY);
-    um_decoded d = synth_as_lossless(host);
-    struct um_evidence ev;
-    float *full = NULL;
-    CHECK(run(&d, &ev, &full) == UM_OK);
-    CHECK_MSG(ev.applicable, "%s", ev.reason);
-    if (full) {
-        double in = synth_mean_in_rect(full, SW, SX, SY, SS, SS);
-        double out = synth_mean_outside_rect(full, SW, SH, SX, SY, SS, SS);
-        fprintf(stderr, "  central splice: in %.3f out %.3f\n", in, out);
-        CHECK_MSG(in > 0.3 && in - out > 0.2, "in %.3f out %.3f", in, out);
-    }
-    report("central splice", &ev);
-    free(full);
-    um_evidence_clear(&ev);
-    um_image_free(host);
-    um_image_free(donor);
+    static const struct splice_case c = {"central splice", 384, 256, 71, 72, 7, 32, 32, 144, 80,
+                                         96, 96, 0, 0.3, 0.2, -1.0};
+    check_splice_found(&c);
 }
 
 /* The same small size without a splice: quiet. */

@@ -630,9 +630,6 @@ static um_error find_watermark(struct exam *x)
         return e == UM_ERR_NOMEM ? e : UM_OK;
     json_object_set(x->root, "watermark", w.json);
     if (w.applicable && w.detected) {
-        um_provenance_facts *f = x->facts;
-        f->watermark = w.detected;
-        snprintf(f->watermark_name, sizeof f->watermark_name, "%s", w.name);
         char citation[200];
         snprintf(citation, sizeof citation, "the %s invisible watermark (%d of %d bits, %s; "
                  "unsigned: anyone can add it)", w.name, w.matched, w.total,
@@ -751,8 +748,7 @@ um_error um_provenance_examine(const uint8_t *data, size_t size, um_format forma
     json_object_set(x.root, "warnings", x.warnings);
     summary_json(&x);
     out->json = json_incref(x.root);
-    out->ms = now_ms() - t0;
-    json_object_set_new(x.timing, "total", json_real(out->ms));
+    json_object_set_new(x.timing, "total", json_real(now_ms() - t0));
     json_object_set(x.root, "timing_ms", x.timing);
     exam_clear(&x);
     return UM_OK;

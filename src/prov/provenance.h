@@ -30,9 +30,6 @@ typedef struct um_provenance_facts {
     char remote_manifest[512];   /* XMP dcterms:provenance URL of a remote store, never fetched */
     int generator_trace;         /* AI tool metadata found (A1111, ComfyUI, NovelAI, ...) */
     char generator[64];
-    int watermark;               /* SD invisible watermark: 0 not detected / not applicable,
-                                    1 likely, 2 very likely */
-    char watermark_name[32];     /* "SDXL", "SD 1.x", "SD 2.x" */
     int edit_software;           /* an editor named in EXIF Software / XMP history / IRB */
     char edit_software_name[128];
     int thumbnail_mismatch;      /* the EXIF thumbnail shows other content than the image */
@@ -46,7 +43,6 @@ typedef struct um_prov_options {
 typedef struct um_provenance {
     json_t *json;                /* the JSON `provenance` section (owned) */
     um_provenance_facts facts;
-    double ms;
 } um_provenance;
 
 /* Examine data (the whole file, format already sniffed). decoded may be NULL: pixels are then
