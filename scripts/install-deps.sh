@@ -10,6 +10,10 @@ PACKAGES=(
   libpng-dev libtiff-dev libwebp-dev libheif-dev
   libjansson-dev libfftw3-dev libssl-dev zlib1g-dev
   libcbor-dev libexpat1-dev                  # provenance: C2PA claims (CBOR), XMP
+  libvlfeat-dev                              # copy-move: SIFT keypoints
+  libmicrohttpd-dev libsqlite3-dev sqlite3   # unmask serve: web app and case store
+  chromium                                   # browser tests of the report and the web app
+  libigraph-dev libopenmpi-dev openmpi-bin   # unmask campaign: groups, multi-process mode
   clang libclang-rt-14-dev libfuzzer-14-dev # sanitizer builds and the libFuzzer target
   hyperfine jq                              # published timings; JSON checks in tests/cli.sh
 )

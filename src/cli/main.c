@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "cli/commands.h"
 #include "cli/files.h"
 #include "unmask.h"
 
-enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 
 static void usage_main(FILE *f)
 {
@@ -372,6 +372,33 @@ static int cmd_detectors(int argc, char **argv)
     return EXIT_ALL_OK;
 }
 
+static int cmd_bench(int argc, char **argv)
+{
+    return um_bench_main(argc, argv);
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    return cmd_run(argc, argv, 0);
+}
+
+static int cmd_provenance(int argc, char **argv)
+{
+    return cmd_run(argc, argv, 1);
+}
+
+/* Every command: argv[0] is the command's name, as for a program of its own. Commands that live
+ * in their own file are declared in cli/commands.h. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"analyze", cmd_analyze},
+    {"provenance", cmd_provenance},
+    {"detectors", cmd_detectors},
+    {"bench", cmd_bench},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -379,14 +406,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "analyze") == 0)
-        return cmd_run(argc - 1, argv + 1, 0);
-    if (strcmp(cmd, "provenance") == 0)
-        return cmd_run(argc - 1, argv + 1, 1);
-    if (strcmp(cmd, "detectors") == 0)
-        return cmd_detectors(argc - 1, argv + 1);
-    if (strcmp(cmd, "bench") == 0)
-        return um_bench_main(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("unmask %s (JSON schema %d)\n", UM_VERSION, UM_SCHEMA_VERSION);
         return EXIT_ALL_OK;

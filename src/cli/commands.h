@@ -1,0 +1,10 @@
+/* The CLI's commands that live in files of their own (src/cli/cmd_*.c). Each takes argc/argv
+ * with argv[0] the command's name, prints its own --help, and returns the process exit status;
+ * main.c lists them in its command table and its usage text. */
+#ifndef UM_CLI_COMMANDS_H
+#define UM_CLI_COMMANDS_H
+
+/* Exit statuses shared by every command. */
+enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
+
+#endif

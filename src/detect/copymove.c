@@ -1,0 +1,75 @@
+#include <math.h>
+#include <stdio.h>
+
+#include "detect/copymove.h"
+
+double um_clone_rotation_deg(const struct um_clone *c)
+{
+    /* Image rows grow downwards, so a visually counter-clockwise turn has a negative angle in
+     * (x, y) coordinates: negate to report what a person sees. */
+    double deg = -atan2(c->a21 - c->a12, c->a11 + c->a22) * 180.0 / M_PI;
+    return deg <= -180.0 ? deg + 360.0 : deg;
+}
+
+double um_clone_scale(const struct um_clone *c)
+{
+    return sqrt(fabs(c->a11 * c->a22 - c->a12 * c->a21));
+}
+
+static json_t *box_json(const struct um_box *b)
+{
+    return json_pack("{s:i, s:i, s:i, s:i}", "x", b->x, "y", b->y, "w", b->w, "h", b->h);
+}
+
+static json_t *clone_json(const struct um_clone *c)
+{
+    json_t *affine = json_pack("[o, o, o, o, o, o]", um_json_number(c->a11),
+                               um_json_number(c->a12), um_json_number(c->tx),
+                               um_json_number(c->a21), um_json_number(c->a22),
+                               um_json_number(c->ty));
+    json_t *transform = json_pack("{s:o, s:o, s:o, s:o, s:o*}", "dx", um_json_number(c->tx),
+                                  "dy", um_json_number(c->ty), "rotation_deg",
+                                  um_json_number(um_clone_rotation_deg(c)), "scale",
+                                  um_json_number(um_clone_scale(c)), "affine", affine);
+    return json_pack("{s:o*, s:o*, s:o*, s:I, s:s, s:o}", "source", box_json(&c->source),
+                     "target", box_json(&c->target), "transform", transform, "support",
+                     (json_int_t)c->support, "support_unit",
+                     c->support_unit ? c->support_unit : "pixels", "log10_nfa",
+                     c->has_nfa ? um_json_number(c->log10_nfa) : json_null());
+}
+
+/* The transform in words, only the parts that are not a plain shift. */
+static void describe_transform(const struct um_clone *c, char *out, size_t outlen)
+{
+    double rot = um_clone_rotation_deg(c), scale = um_clone_scale(c);
+    int n = 0;
+    out[0] = 0;
+    if (fabs(rot) >= 2.0)
+        n += snprintf(out + n, outlen - (size_t)n, ", rotated %.0f\xc2\xb0", rot);
+    if (fabs(scale - 1.0) >= 0.03 && n >= 0 && (size_t)n < outlen)
+        snprintf(out + n, outlen - (size_t)n, ", scaled %.2fx", scale);
+}
+
+um_error um_clones_report(struct um_evidence *ev, const struct um_clone *clones, int nclones)
+{
+    if (!ev->details && !(ev->details = json_object()))
+        return UM_ERR_NOMEM;
+    json_t *list = json_array();
+    if (!list || json_object_set_new(ev->details, "clones", list) != 0)
+        return UM_ERR_NOMEM;
+    for (int i = 0; i < nclones; i++) {
+        const struct um_clone *c = &clones[i];
+        json_t *item = clone_json(c);
+        if (!item || json_array_append_new(list, item) != 0)
+            return UM_ERR_NOMEM;
+        char how[64];
+        describe_transform(c, how, sizeof how);
+        um_evidence_add_finding(ev,
+                                "region A (x %d, y %d, %dx%d px) appears copied to B (x %d, y %d, "
+                                "%dx%d px)%s; %ld matching %s",
+                                c->source.x, c->source.y, c->source.w, c->source.h, c->target.x,
+                                c->target.y, c->target.w, c->target.h, how, c->support,
+                                c->support_unit ? c->support_unit : "pixels");
+    }
+    return UM_OK;
+}
