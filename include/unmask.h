@@ -126,6 +126,33 @@ int um_result_detector_applicable(const um_result *r, const char *detector);
  * "total". */
 double um_result_timing_ms(const um_result *r, const char *stage);
 
+/* The same maps in memory, for a server or a report: an 8-bit grayscale PNG (255 = strongest
+ * evidence) of a detector's map or of "fused", at the input's size scaled so that its longer side
+ * is at most max_side pixels (0 = full size). Returns malloc'ed bytes (*len set) or NULL when
+ * that map does not exist or memory runs out. free() it. */
+unsigned char *um_result_map_png(const um_result *r, const char *detector, int max_side,
+                                 size_t *len);
+
+/* The analysed image itself as an RGB PNG in memory, scaled as um_result_map_png. NULL when the
+ * input could not be decoded. free() it. */
+unsigned char *um_result_image_png(const um_result *r, int max_side, size_t *len);
+
+/* Extra facts for the HTML report. Start from um_report_options_init(). */
+typedef struct um_report_options {
+    const char *analysed_at;  /* when the analysis ran, ISO 8601 UTC; NULL = now */
+    const char *const *notes; /* a case's notes, shown in the report; may be NULL */
+    size_t nnotes;
+    int max_side;             /* longest side of the embedded image and maps; 0 = 2048 */
+} um_report_options;
+
+void um_report_options_init(um_report_options *o);
+
+/* One self-contained HTML page (no network, no external file: the image and every map are
+ * embedded as PNG data URIs) with the verdict in plain words, a layer per detector, the
+ * provenance panel, the SHA-256 of the analysed bytes, the tool version and the time: what
+ * `unmask report` writes. NUL-terminated; *len (if not NULL) gets its length. free() it. */
+char *um_result_report_html(const um_result *r, const um_report_options *o, size_t *len);
+
 /* The registered detectors, in the order they run and are reported. */
 typedef struct um_detector_info {
     const char *name;        /* e.g. "dq" */

@@ -1,6 +1,6 @@
-/* The web app's static files (the web/ folder), compiled into the binary by cmake/embed_assets.cmake. */
-#ifndef UM_SERVE_ASSETS_H
-#define UM_SERVE_ASSETS_H
+/* The viewer's static files (the web/ folder), compiled into the library by cmake/embed_assets.cmake. */
+#ifndef UM_REPORT_ASSETS_H
+#define UM_REPORT_ASSETS_H
 
 #include <stddef.h>
 
