@@ -7,4 +7,13 @@
 /* Exit statuses shared by every command. */
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 
+/* unmask report FILE -o REPORT.html (cmd_report.c) */
+int um_cmd_report(int argc, char **argv);
+
+/* unmask serve [--listen ADDR:PORT] [--store DIR] ... (cmd_serve.c) */
+int um_cmd_serve(int argc, char **argv);
+
+/* unmask campaign FILE -o DIR ... and unmask campaign simulate ... (cmd_campaign.c) */
+int um_cmd_campaign(int argc, char **argv);
+
 #endif

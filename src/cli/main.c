@@ -28,6 +28,9 @@ static void usage_main(FILE *f)
             "                      EXIF, XMP, IPTC, AI-generator traces, the SD watermark\n"
             "  detectors           list the detectors, what each looks for and its limits\n"
             "  bench DIR           accuracy and speed tables on a dataset with ground-truth masks\n"
+            "  report FILE -o OUT  one self-contained HTML report: verdict, evidence layers, provenance\n"
+            "  serve               the web app: upload, evidence layers, case store, notes, export\n"
+            "  campaign FILE -o D  coordinated accounts: who posts the same things within seconds\n"
             "  version             print the version\n"
             "\n"
             "Examples:\n"
@@ -35,6 +38,7 @@ static void usage_main(FILE *f)
             "  unmask analyze --json --maps out/ *.jpg > results.jsonl\n"
             "  unmask analyze --json --detectors dq,grid photo.jpg | jq .verdict\n"
             "  unmask provenance --trust-anchors c2pa-trust-list.pem photo.jpg\n"
+            "  unmask serve --store cases/            # then open http://127.0.0.1:8750/\n"
             "  unmask bench ../shared/data/casia1\n"
             "\n"
             "'unmask COMMAND --help' explains each command.\n",
@@ -397,6 +401,9 @@ static const struct {
     {"provenance", cmd_provenance},
     {"detectors", cmd_detectors},
     {"bench", cmd_bench},
+    {"report", um_cmd_report},
+    {"serve", um_cmd_serve},
+    {"campaign", um_cmd_campaign},
 };
 
 int main(int argc, char **argv)

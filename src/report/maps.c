@@ -7,15 +7,6 @@
 #include "api/result.h"
 #include "report/png_write.h"
 
-static uint8_t to_byte(float v)
-{
-    if (!(v > 0))
-        return 0; /* also NaN */
-    if (v >= 1)
-        return 255;
-    return (uint8_t)(v * 255.0f + 0.5f);
-}
-
 /* Nearest-cell upsampling straight to bytes. */
 static void map_to_gray(const float *map, int mw, int mh, int step, int w, int h, uint8_t *out)
 {
@@ -24,7 +15,7 @@ static void map_to_gray(const float *map, int mw, int mh, int step, int w, int h
         const float *row = map + (size_t)my * mw;
         for (int x = 0; x < w; x++) {
             int mx = x / step < mw ? x / step : mw - 1;
-            out[(size_t)y * w + x] = to_byte(row[mx]);
+            out[(size_t)y * w + x] = um_unit_to_byte(row[mx]);
         }
     }
 }
