@@ -13,6 +13,8 @@ extern const struct um_detector um_detector_noise_wavelet;
 extern const struct um_detector um_detector_cfa;
 extern const struct um_detector um_detector_noise_nfa;
 extern const struct um_detector um_detector_resampling;
+extern const struct um_detector um_detector_copymove_keypoint;
+extern const struct um_detector um_detector_copymove_dense;
 
 const struct um_detector *const um_detectors[] = {
     &um_detector_jpeg_structure,
@@ -26,6 +28,8 @@ const struct um_detector *const um_detectors[] = {
     &um_detector_cfa,
     &um_detector_noise_nfa,
     &um_detector_resampling,
+    &um_detector_copymove_keypoint,
+    &um_detector_copymove_dense,
 };
 
 const size_t um_detector_total = sizeof um_detectors / sizeof um_detectors[0];
