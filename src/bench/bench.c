@@ -173,28 +173,6 @@ static int name_in_list(const char *name, const char *list)
     return 0;
 }
 
-/* Every name of list must be a registered detector; returns 0 or -1 (message printed). */
-static int check_detector_list(const char *list)
-{
-    for (const char *p = list; *p;) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        int known = 0;
-        for (size_t d = 0; d < um_detector_count() && !known; d++) {
-            const char *name = um_detector_at(d)->name;
-            known = strlen(name) == n && strncmp(name, p, n) == 0;
-        }
-        if (!known) {
-            fprintf(stderr, "unmask bench: unknown detector '%.*s'; known:", (int)n, p);
-            for (size_t d = 0; d < um_detector_count(); d++)
-                fprintf(stderr, " %s", um_detector_at(d)->name);
-            fputc('\n', stderr);
-            return -1;
-        }
-        p += n + (end ? 1 : 0);
-    }
-    return 0;
-}
 
 static int methods_init(struct methods *m, const char *list)
 {
@@ -923,7 +901,7 @@ static int bench_dataset(const struct bench_options *o)
 {
     char err[1024];
     um_dataset ds;
-    if (o->detectors && check_detector_list(o->detectors) != 0)
+    if (o->detectors && um_cli_check_detectors("bench", o->detectors) != 0)
         return 2;
     if (um_dataset_open(o->dir, &ds, err, sizeof err) != 0) {
         fprintf(stderr, "unmask bench: %s\n", err);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/files.h"
 #include "unmask.h"
 
 /* Beyond the shared statuses: the report could not be written (disk, permissions, memory). */
@@ -47,24 +48,6 @@ static void usage_report(FILE *f)
             "2 usage error, 3 the report could not be written.\n");
 }
 
-static int known_detectors(const char *list)
-{
-    char *copy = strdup(list), *save = NULL;
-    int ok = copy != NULL;
-    for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; ok && name;
-         name = strtok_r(NULL, ",", &save)) {
-        size_t i = 0;
-        while (i < um_detector_count() && strcmp(um_detector_at(i)->name, name) != 0)
-            i++;
-        if (i == um_detector_count()) {
-            fprintf(stderr, "unmask report: unknown detector '%s' (see 'unmask detectors')\n",
-                    name);
-            ok = 0;
-        }
-    }
-    free(copy);
-    return ok;
-}
 
 /* Temp file in the target's directory (same file system), fsync, rename: a reader sees the old
  * file or the whole new one. */
@@ -148,7 +131,7 @@ static int parse_report(int argc, char **argv, struct report_request *req)
                         "(try 'unmask report --help')\n");
         return -1;
     }
-    if (req->opt.detectors && !known_detectors(req->opt.detectors))
+    if (req->opt.detectors && um_cli_check_detectors("report", req->opt.detectors) != 0)
         return -1;
     char why[400];
     if (req->opt.trust_anchors &&

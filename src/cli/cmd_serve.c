@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/files.h"
 #include "serve/routes.h"
 #include "serve/server.h"
 
@@ -128,21 +129,6 @@ static int read_token_file(const char *path, char *buf, size_t buflen)
     return check_token(buf);
 }
 
-/* Every name must be a detector: a typo must not silently run nothing. */
-static int check_detectors(const char *list)
-{
-    for (const char *p = list;; p++) {
-        size_t n = strcspn(p, ",");
-        if (!um_route_is_detector(p, n)) {
-            fprintf(stderr, "unmask serve: unknown detector '%.*s' in --detectors (see 'unmask "
-                            "detectors')\n", (int)n, p);
-            return -1;
-        }
-        p += n;
-        if (!*p)
-            return 0;
-    }
-}
 
 struct serve_args {
     struct um_serve_config config;
@@ -190,7 +176,7 @@ static int parse_serve(int argc, char **argv, struct serve_args *a)
             a->config.max_files = (int)v;
             break;
         case 'd':
-            bad = check_detectors(optarg);
+            bad = um_cli_check_detectors("serve", optarg);
             a->config.params.detectors = optarg;
             break;
         case 'h': usage_serve(stdout); return 1;

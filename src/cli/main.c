@@ -195,28 +195,6 @@ struct run_request {
     const char *maps_dir;
 };
 
-/* Every name in the list must be a detector: a typo must not silently run nothing. */
-static int check_detector_list(const char *detectors)
-{
-    char *list = strdup(detectors), *save = NULL;
-    if (!list) {
-        fprintf(stderr, "unmask: out of memory\n");
-        return -1;
-    }
-    for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-        size_t i = 0;
-        while (i < um_detector_count() && strcmp(um_detector_at(i)->name, name) != 0)
-            i++;
-        if (i == um_detector_count()) {
-            fprintf(stderr, "unmask analyze: unknown detector '%s' (see 'unmask detectors')\n",
-                    name);
-            free(list);
-            return -1;
-        }
-    }
-    free(list);
-    return 0;
-}
 
 /* Parse analyze's or provenance's options into req; returns -1 after printing a usage error,
  * 1 after printing help, 0 to go on (optind then indexes the first input). */
@@ -277,7 +255,7 @@ static int parse_request(int argc, char **argv, int provenance, struct run_reque
         fprintf(stderr, "unmask %s: no input files (try 'unmask %s --help')\n", command, command);
         return -1;
     }
-    if (req->opt.detectors && check_detector_list(req->opt.detectors))
+    if (req->opt.detectors && um_cli_check_detectors(command, req->opt.detectors))
         return -1;
     /* A trust list that cannot be used would turn every signer "untrusted": refuse early. */
     char why[400];
