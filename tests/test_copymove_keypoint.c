@@ -140,6 +140,40 @@ static void test_scale_120(void) { check_clone_found(15, 1.2, 0); }
 static void test_jpeg_95(void) { check_clone_found(0, 1.0, 95); }
 static void test_jpeg_70(void) { check_clone_found(30, 1.0, 70); }
 
+/* Shading is not a clone: a textured box on a smooth ramp, copied by a shift. The ramp around
+ * the source equals the ramp around the target up to a constant, so raw luma windows there
+ * would correlate perfectly; the verification compares detail only, so the map must stay on
+ * the copied box (plus its edge) and leave the ramp around it unmarked. */
+static void test_shading_not_verified(void)
+{
+    um_image *img = scene(11);
+    for (int c = 0; c < 3; c++) {
+        float *p = um_image_plane(img, c);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                if (x < SX || y < SY || x >= SX + BOX || y >= SY + BOX)
+                    p[(size_t)y * W + x] = (float)(40 + 0.25 * x + 0.1 * y);
+    }
+    synth_clone(img, SX, SY, BOX, BOX, CX, CY, 0, 1.0);
+    um_decoded d = synth_as_lossless(img);
+    struct um_evidence ev;
+    float *full = NULL;
+    CHECK(synth_run_detector(&um_detector_copymove_keypoint, &d, &ev, &full) == UM_OK);
+    report("textured box on a ramp, shifted", &ev);
+    CHECK(ev.applicable && ev.score > 0.5 && has_clone(&ev, 0, 1.0) && full != NULL);
+    if (full) {
+        double in_src = synth_mean_in_rect(full, W, SX + BOX / 4, SY + BOX / 4, BOX / 2, BOX / 2);
+        /* Bands of ramp 8..40 pixels beyond the box, right of and below the source. */
+        double right = synth_mean_in_rect(full, W, SX + BOX + 8, SY, 32, BOX);
+        double below = synth_mean_in_rect(full, W, SX, SY + BOX + 8, BOX, 32);
+        CHECK_MSG(in_src > 0.7 && right < 0.05 && below < 0.05,
+                  "map inside %.2f, ramp right %.2f, ramp below %.2f", in_src, right, below);
+    }
+    free(full);
+    um_evidence_clear(&ev);
+    um_image_free(img);
+}
+
 /* No clone: score 0, an all-zero map, an empty clones list. */
 static void check_quiet(um_image *img, const char *what)
 {
@@ -228,6 +262,7 @@ static const struct um_test_case cases[] = {
     {"tiles", test_tiles},
     {"text_page", test_text_page},
     {"lattice_rule", test_lattice_rule},
+    {"shading_not_verified", test_shading_not_verified},
     {"not_applicable", test_not_applicable},
 };
 UM_TEST_MAIN(cases)

@@ -24,8 +24,9 @@
  *   3. post-processing (Sec. III-C): median filtering of the offset field, dense linear fitting
  *      (least-squares affine model of the offsets in a window around every pixel; a clone gives
  *      a near-zero residual, a random field a large one), threshold on the residual, removal of
- *      regions under the minimum offset or size, pairing each region with its mate (the pixels
- *      its offsets point to), dilation by the patch radius.
+ *      regions under the minimum offset or size (after joining the fragments of one copy:
+ *      components with agreeing offsets a few pixels apart, merge_fragments), pairing each
+ *      region with its mate (the pixels its offsets point to), dilation by the patch radius.
  * Added for fact-checking use (not in the paper), the rule against repeated structure (tiles,
  * text, bricks, a crowd of look-alikes, which match themselves everywhere). A region is set
  * aside, and counted in details.rejected_repeated, when
@@ -36,6 +37,9 @@
  *     twice (three instances) is set aside too;
  *   - it does not stand out from the image's own chance matches: CM_MAX_RIVALS or more other
  *     matched regions at least a quarter of its size, at other offsets (has_rivals);
+ *   - it lies on a periodic lattice: more than CM_MAX_LATTICE of its pixels have their second
+ *     match at -d or 2 d (the neighbours on both sides of a period d, or the next one along),
+ *     or another matched region has offset 2 d or d / 2 (on_lattice);
  *   - the pair covers more than CM_MAX_COVER of the image's textured area;
  *   - its map is a reflection: bilateral symmetry, not a clone (judge_region).
  * Each pair gets an a-contrario NFA (describe_region); a pair needs NFA < 1.
@@ -73,6 +77,9 @@ enum {
     CM_MIN_SIDE = 64,
     CM_MAX_PAIRS = 8,
     CM_MAX_RIVALS = 3,    /* chance matches of a pair's size that make it repeated structure */
+    CM_MIN_FRAGMENT = 40, /* working pixels: smaller components are not joined to others */
+    CM_MAX_FRAGMENTS = 256, /* largest components considered for joining */
+    CM_MERGE_GAP = 16,    /* px between the boxes of fragments of one copy */
 };
 
 static const double CM_MAX_PIXELS = 0.5e6;  /* working-resolution cap (pixels) */
@@ -80,6 +87,7 @@ static const double CM_SIGMA = 2.75;        /* Gaussian aperture (working pixels
 static const double CM_FLAT_STD = 2.5;      /* local std (grey levels) below which: flat */
 static const double CM_FIT_MAX = 1.0;       /* max residual (px^2, per coordinate) of the fit */
 static const double CM_MAX_RATIO = 0.7;     /* uniqueness: sqrt(d_best / d_keep) median */
+static const double CM_MAX_LATTICE = 0.3;   /* share of second matches at -d or 2 d */
 static const double CM_MAX_COVER = 0.5;     /* a "clone" over half the texture is a pattern */
 static const double CM_NFA_TOL = 1.5;       /* px: raw offset agrees with the pair's model */
 
@@ -738,6 +746,7 @@ struct cm_region {
     int x0, y0, x1, y1;    /* source bounding box */
     int tx0, ty0, tx1, ty1; /* target (mate) bounding box */
     double ratio;          /* median sqrt(d_best / d_keep): uniqueness of the match */
+    double lattice;        /* share of pixels whose second match is at -d or 2 d */
     double mdx, mdy;       /* mean (median-filtered) offset */
     double log10_nfa;
 };
@@ -832,7 +841,7 @@ static int describe_region(const struct cm_field *V, const int *label, struct cm
     const struct cm_features *F = V->F;
     double T = (double)(F->w - 2 * CM_R) * (F->h - 2 * CM_R);
     double p = M_PI * CM_NFA_TOL * CM_NFA_TOL / T;
-    long n = 0, k = 0, nr = 0;
+    long n = 0, k = 0, nr = 0, lattice = 0;
     R->tx0 = F->w;
     R->ty0 = F->h;
     R->tx1 = R->ty1 = -1;
@@ -848,6 +857,9 @@ static int describe_region(const struct cm_field *V, const int *label, struct cm
             R->ty0 = (int)fmin(R->ty0, floor(ty));
             R->tx1 = (int)fmax(R->tx1, ceil(tx));
             R->ty1 = (int)fmax(R->ty1, ceil(ty));
+            double ox = tx - x, oy = ty - y, tol = 2 + 0.1 * hypot(ox, oy);
+            lattice += hypot(m->dx[1] + ox, m->dy[1] + oy) <= tol ||
+                       hypot(m->dx[1] - 2 * ox, m->dy[1] - 2 * oy) <= tol;
             scratch[nr++] = isfinite(m->d[CM_KEEP - 1]) && m->d[CM_KEEP - 1] > 0
                                 ? sqrtf(m->d[0] / m->d[CM_KEEP - 1])
                                 : 0.0f;
@@ -861,6 +873,7 @@ static int describe_region(const struct cm_field *V, const int *label, struct cm
         return -1;
     qsort(scratch, (size_t)nr, sizeof *scratch, cmp_float);
     R->ratio = scratch[nr / 2];
+    R->lattice = (double)lattice / (double)nr;
     R->log10_nfa = um_log10_nfa(T * T, n, k, p);
     return 0;
 }
@@ -965,6 +978,22 @@ static int has_rivals(const struct cm_region *R, int n, const struct cm_region *
     return rivals >= CM_MAX_RIVALS;
 }
 
+/* The periodic-lattice rule, region level: another matched region at least a quarter of this
+ * one's size whose offset is twice or half this one's (either sign) means the content repeats
+ * with a period, as windows along a facade do: instances 1-2, 2-3 and 1-3 all match. */
+static int on_lattice(const struct cm_region *R, int n, const struct cm_region *r)
+{
+    double tol = 4 + 0.1 * hypot(r->mdx, r->mdy);
+    for (int i = 0; i < n && 4 * R[i].pixels >= r->pixels; i++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            double hx = sign * R[i].mdx, hy = sign * R[i].mdy;
+            if (hypot(hx - 2 * r->mdx, hy - 2 * r->mdy) <= tol ||
+                hypot(2 * hx - r->mdx, 2 * hy - r->mdy) <= tol)
+                return 1;
+        }
+    return 0;
+}
+
 /* A region becomes a clone pair when it passes every test below; returns 1 if accepted. */
 static int judge_region(struct cm_state *S, const struct cm_region *all, int n,
                         struct cm_region *R)
@@ -986,7 +1015,8 @@ static int judge_region(struct cm_state *S, const struct cm_region *all, int n,
         S->rejected_repeated++;
         return 0;
     }
-    if (R->ratio > CM_MAX_RATIO || has_rivals(all, n, R) ||
+    if (R->ratio > CM_MAX_RATIO || R->lattice > CM_MAX_LATTICE || has_rivals(all, n, R) ||
+        on_lattice(all, n, R) ||
         (double)R->pixels * (1 + area_scale) > CM_MAX_COVER * (double)S->textured) {
         S->rejected_repeated++;
         return 0;
@@ -1030,6 +1060,76 @@ static um_error dilate_into_map(const struct cm_state *S, float *map)
     return UM_OK;
 }
 
+static int find_root(int *parent, int i)
+{
+    while (parent[i] != i)
+        i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+/* Whether fragments p and q belong to one copy: their boxes are at most CM_MERGE_GAP apart and
+ * their mean offsets agree up to what a rotation or rescaling of +-25 % changes across the
+ * distance between them (the offset of a rotated or scaled copy varies linearly with position). */
+static int same_copy(const struct cm_region *p, const struct cm_region *q)
+{
+    int gx = q->x0 - p->x1 > p->x0 - q->x1 ? q->x0 - p->x1 : p->x0 - q->x1;
+    int gy = q->y0 - p->y1 > p->y0 - q->y1 ? q->y0 - p->y1 : p->y0 - q->y1;
+    if (gx > CM_MERGE_GAP || gy > CM_MERGE_GAP)
+        return 0;
+    double dist = 0.5 * hypot(p->x0 + p->x1 - q->x0 - q->x1, p->y0 + p->y1 - q->y0 - q->y1);
+    return hypot(p->mdx - q->mdx, p->mdy - q->mdy) <= 4 + 0.25 * dist;
+}
+
+/* One copied region often reaches the fit as several fragments: a flat patch or an edge of the
+ * copy inside it fails the texture test or the fit, and cuts it apart (CoMoFoD's clones come
+ * out in two to four pieces). Fragments of one copy share its smooth offset field, so the
+ * largest CM_MAX_FRAGMENTS components are joined (union-find) when same_copy holds, and the
+ * region tests below judge the whole. Joined regions take the root's label. */
+static um_error merge_fragments(struct cm_state *S, struct cm_region *R, int n)
+{
+    int m = n < CM_MAX_FRAGMENTS ? n : CM_MAX_FRAGMENTS;
+    while (m > 0 && R[m - 1].pixels < CM_MIN_FRAGMENT)
+        m--;
+    int *parent = malloc(((size_t)m + 1) * sizeof *parent);
+    int *relabel = calloc((size_t)n + 1, sizeof *relabel);
+    if (!parent || !relabel) {
+        free(parent);
+        free(relabel);
+        return UM_ERR_NOMEM;
+    }
+    for (int i = 0; i < m; i++)
+        parent[i] = i;
+    for (int i = 0; i < m; i++)
+        for (int j = i + 1; j < m; j++)
+            if (same_copy(&R[i], &R[j]))
+                parent[find_root(parent, j)] = find_root(parent, i);
+    int merged = 0;
+    for (int i = 0; i < m; i++) {
+        int r = find_root(parent, i);
+        if (r == i)
+            continue;
+        struct cm_region *a = &R[r], *b = &R[i];
+        double wa = (double)a->pixels, wb = (double)b->pixels;
+        a->mdx = (a->mdx * wa + b->mdx * wb) / (wa + wb);
+        a->mdy = (a->mdy * wa + b->mdy * wb) / (wa + wb);
+        a->pixels += b->pixels;
+        a->x0 = b->x0 < a->x0 ? b->x0 : a->x0;
+        a->y0 = b->y0 < a->y0 ? b->y0 : a->y0;
+        a->x1 = b->x1 > a->x1 ? b->x1 : a->x1;
+        a->y1 = b->y1 > a->y1 ? b->y1 : a->y1;
+        relabel[b->label] = a->label;
+        b->pixels = 0;
+        merged = 1;
+    }
+    if (merged)
+        for (size_t at = 0; at < (size_t)S->wk.w * S->wk.h; at++)
+            if (S->label[at] && relabel[S->label[at]])
+                S->label[at] = relabel[S->label[at]];
+    free(parent);
+    free(relabel);
+    return UM_OK;
+}
+
 static um_error find_pairs(struct cm_state *S, struct um_clone *clones, int *nclones)
 {
     int w = S->wk.w, h = S->wk.h;
@@ -1062,6 +1162,11 @@ static um_error find_pairs(struct cm_state *S, struct um_clone *clones, int *ncl
             r->x1 = x > r->x1 ? x : r->x1;
             r->y1 = y > r->y1 ? y : r->y1;
         }
+    qsort(R, (size_t)n, sizeof *R, cmp_region_size);
+    if (merge_fragments(S, R, n) != UM_OK) {
+        free(R);
+        return UM_ERR_NOMEM;
+    }
     qsort(R, (size_t)n, sizeof *R, cmp_region_size);
     *nclones = 0;
     for (int i = 0; i < n && R[i].pixels >= CM_MIN_REGION && *nclones < CM_MAX_PAIRS; i++)

@@ -21,11 +21,13 @@
  *      counts the inliers among all matches against chance (see clone_log10_nfa);
  *   5. dense verification (the paper stops at the transform; this follows Christlein et al.'s
  *      and Cozzolino et al.'s "dense linear fitting" idea): the zero-mean normalised correlation
- *      (ZNCC) of 7x7 windows between each pixel x near the source keypoints and its image A x + t
- *      marks where the map holds; the connected area around the inliers, majority-filtered and
- *      with its holes filled (smooth insides do not correlate), is the source region, its
- *      image the target. Both are drawn in the map. The score is 0.5 + 0.5 / (1 + NFA) of the
- *      strongest verified pair (a verified clone is strong evidence on its own), else 0.
+ *      (ZNCC) of 7x7 windows of detail (the luma minus its 5x5 mean: shading alone must not
+ *      agree) between each pixel x near the source keypoints and its image A x + t marks where
+ *      the map holds; the connected area around the inliers, majority-filtered, with its holes
+ *      filled (smooth insides do not correlate) and grown back by the pixel the windows lose
+ *      at its edge, is the source region, its image the target. Both are drawn in the map.
+ *      The score is 0.5 + 0.5 / (1 + NFA) of the strongest verified pair (a verified clone
+ *      is strong evidence on its own), else 0.
  * Repeated structure (a tiled floor, a page of text, a brick wall) is not a clone. g2NN already
  * drops descriptors with many equally good twins; what survives is rejected by two rules:
  *   - uniqueness: the source region's content (and each of its halves and quarters),
@@ -43,6 +45,7 @@
 #include <string.h>
 
 #include <vl/kdtree.h>
+#include <vl/random.h>
 #include <vl/sift.h>
 
 #include "core/parallel.h"
@@ -66,6 +69,7 @@ enum {
     CMK_KNN = 10,               /* neighbours examined per descriptor (g2NN list) */
     CMK_KD_TREES = 4,
     CMK_KD_CHECKS = 200,        /* comparisons per query: bounded matching cost */
+    CMK_KD_SEED = 1,            /* the kd-forest's random splits (reproducible) */
     CMK_SEARCHERS = 16,         /* kd-forest searchers = parallel chunks */
     CMK_MAX_MATCHES = 60000,
     CMK_MIN_OFFSET = 16,        /* working pixels between the two ends of a clone pair */
@@ -74,8 +78,10 @@ enum {
     CMK_MAX_CLUSTERS = 24,      /* largest clusters examined */
     CMK_RANSAC_ITERS = 300,
     CMK_MIN_INLIERS = 5,
-    CMK_ZNCC_R = 3,             /* 7x7 correlation windows */
+    CMK_ZNCC_R = 3,             /* 7x7 correlation windows ... */
+    CMK_DETAIL_R = 2,           /* ... of the luma minus its 5x5 mean */
     CMK_CLEAN_R = 2,            /* 5x5 majority filter of the agreement */
+    CMK_EDGE_R = 1,             /* the region grown back by this at its edge */
     CMK_MIN_AREA = 300,         /* verified source pixels (working), at least ... */
     CMK_MAX_CLONES = 8,
     CMK_TEMPLATE = 24,          /* uniqueness rule: template side after reduction ... */
@@ -118,7 +124,8 @@ struct cmk_affine {
 };
 
 struct cmk_work {
-    float *img; /* working luma, 0..255 */
+    float *img;    /* working luma, 0..255 */
+    float *detail; /* img minus its local mean (verification compares this) */
     int w, h, step;
 };
 
@@ -134,8 +141,10 @@ static int make_working(const um_image *luma, struct cmk_work *wk)
     wk->step = step;
     wk->w = luma->width / step;
     wk->h = luma->height / step;
-    wk->img = malloc((size_t)wk->w * wk->h * sizeof *wk->img);
-    if (!wk->img)
+    size_t npix = (size_t)wk->w * wk->h;
+    wk->img = malloc(npix * sizeof *wk->img);
+    wk->detail = malloc(npix * sizeof *wk->detail);
+    if (!wk->img || !wk->detail)
         return -1;
     const float *src = luma->data;
     for (int y = 0; y < wk->h; y++)
@@ -146,6 +155,12 @@ static int make_working(const um_image *luma, struct cmk_work *wk)
                     sum += src[(size_t)(y * step + j) * luma->width + x * step + i];
             wk->img[(size_t)y * wk->w + x] = sum / (float)(step * step);
         }
+    /* Shading (a gradient of sky, a wall lit from one side) correlates with itself under any
+     * small shift: the dense verification compares detail only, the luma minus its
+     * (2 CMK_DETAIL_R + 1)^2 mean, so that only texture can agree. */
+    um_box_filter(wk->img, wk->w, wk->h, CMK_DETAIL_R, wk->detail);
+    for (size_t i = 0; i < npix; i++)
+        wk->detail[i] = wk->img[i] - wk->detail[i];
     return 0;
 }
 
@@ -387,7 +402,14 @@ static int g2nn_matches(const struct cmk_features *f, struct cmk_match **out, in
     struct cmk_match_job job = {f, {0}, malloc((size_t)f->n * CMK_KNN * sizeof(int))};
     VlKDForest *forest = vl_kdforest_new(VL_TYPE_FLOAT, CMK_DIM, CMK_KD_TREES, VlDistanceL2);
     int err = !job.partner || !forest;
+    /* The forest's random splits come from our own fixed-seed generator, not VLFeat's
+     * per-thread one, whose state depends on what the thread built before: the same image
+     * must give the same answer whatever ran earlier in the process. */
+    VlRand rng;
+    vl_rand_init(&rng);
+    vl_rand_seed(&rng, CMK_KD_SEED);
     if (!err) {
+        forest->rand = &rng;
         vl_kdforest_build(forest, (vl_size)f->n, f->desc);
         vl_kdforest_set_max_num_comparisons(forest, CMK_KD_CHECKS);
         for (int c = 0; c < CMK_SEARCHERS && !err; c++)
@@ -639,20 +661,21 @@ struct cmk_rect {
     int x0, y0, x1, y1; /* [x0, x1) x [y0, y1) */
 };
 
-static float bilinear(const struct cmk_work *wk, double x, double y)
+static float bilinear(const struct cmk_work *wk, const float *img, double x, double y)
 {
     int x0 = (int)x, y0 = (int)y;
     x0 = x0 >= wk->w - 1 ? wk->w - 2 : x0;
     y0 = y0 >= wk->h - 1 ? wk->h - 2 : y0;
     float fx = (float)(x - x0), fy = (float)(y - y0);
-    const float *r0 = wk->img + (size_t)y0 * wk->w + x0, *r1 = r0 + wk->w;
+    const float *r0 = img + (size_t)y0 * wk->w + x0, *r1 = r0 + wk->w;
     return (r0[0] * (1 - fx) + r0[1] * fx) * (1 - fy) + (r1[0] * (1 - fx) + r1[1] * fx) * fy;
 }
 
 /* agree[i] over the rectangle: CMK_YES where the 7x7 window at x and the image of that window
  * under T correlate (ZNCC >= CMK_ZNCC), CMK_OUT where T(x) leaves the image or lies within
  * the minimum offset of x, else CMK_NO. Window means come from box filters of I, W, I^2, W^2
- * and I W (W = I o T sampled bilinearly). Returns -1 when out of memory. */
+ * and I W (I = the working detail, W = I o T sampled bilinearly). Returns -1 when out of
+ * memory. */
 static int agreement(const struct cmk_work *wk, const struct cmk_affine *T, struct cmk_rect r,
                      unsigned char *agree)
 {
@@ -670,8 +693,8 @@ static int agreement(const struct cmk_work *wk, const struct cmk_affine *T, stru
             apply(T, x + r.x0, y + r.y0, &tx, &ty);
             int inside = tx >= 0 && ty >= 0 && tx <= wk->w - 1 && ty <= wk->h - 1 &&
                          hypot(tx - x - r.x0, ty - y - r.y0) >= CMK_MIN_OFFSET;
-            float a = wk->img[(size_t)(y + r.y0) * wk->w + x + r.x0];
-            float b = inside ? bilinear(wk, tx, ty) : a;
+            float a = wk->detail[(size_t)(y + r.y0) * wk->w + x + r.x0];
+            float b = inside ? bilinear(wk, wk->detail, tx, ty) : a;
             agree[i] = inside ? CMK_NO : CMK_OUT;
             in[0][i] = a;
             in[1][i] = b;
@@ -773,9 +796,17 @@ static long grow_region(const unsigned char *agree, struct cmk_rect r,
                 stack[top++] = i + rw;
         }
     }
-    free(vote), free(smooth);
     area += fill_holes(region, rw, rh, stack);
     free(stack);
+    /* A window straddling the region's edge is partly foreign and fails the correlation, so
+     * the agreement stops short of the true edge: grow the region back by CMK_EDGE_R (1 px
+     * chosen on the fit half of CoMoFoD; 2 px also grows the false extensions). */
+    for (size_t i = 0; i < n; i++)
+        vote[i] = region[i];
+    um_box_filter(vote, rw, rh, CMK_EDGE_R, smooth);
+    for (size_t i = 0; i < n; i++)
+        region[i] = smooth[i] > 0.5f / ((2 * CMK_EDGE_R + 1) * (2 * CMK_EDGE_R + 1));
+    free(vote), free(smooth);
     return area;
 }
 
@@ -1205,6 +1236,7 @@ static um_error keypoint_run(const struct um_input *in, struct um_evidence *ev)
     err = report_clones(&st, ev);
 done:
     free(st.wk.img);
+    free(st.wk.detail);
     free(st.f.key);
     free(st.f.desc);
     free(st.m);
