@@ -53,6 +53,15 @@ check "every map at the input's exact size" $all_sizes_ok
 check "a map per applicable detector with a map" test "$(line 2 | jq -r '.maps | keys | length')" -ge 3
 
 "$UNMASK" analyze --json "$WORK/in/clean.jpg" > /dev/null; check "exit 0 when all succeed" test $? -eq 0
+# Copy-move: a patch copied and turned by 30 degrees; both detectors report the pair and the
+# verdict takes it in.
+"$UNMASK" analyze --json "$WORK/in/clone.jpg" > "$WORK/clone.json"
+check "a copied region is at least likely-manipulated" \
+  test "$(jq -r '.verdict.label | test("manipulated")' "$WORK/clone.json")" = true
+check "the clone pair is in the JSON with its rotation" \
+  test "$(jq -r '[.detectors[] | select(.family == "copy-move") | .details.clones[0].transform.rotation_deg | select(. > 25 and . < 35)] | length' "$WORK/clone.json")" = 2
+check "no clone on the clean photo" \
+  test "$(jq -r '[.detectors[] | select(.family == "copy-move") | .details.clones | length] | add' "$WORK/out.jsonl" | head -1)" = 0
 "$UNMASK" analyze "$WORK/in/splice.jpg" > "$WORK/text.txt"
 check "readable output names the verdict" grep -q "Verdict:" "$WORK/text.txt"
 "$UNMASK" analyze --json --detectors jpeg-structure "$WORK/in/clean.jpg" > "$WORK/one.json"

@@ -15,6 +15,7 @@
 #include "c2pa_sign.h"
 #include "report/png_write.h"
 #include "synth.h"
+#include "synth_clone.h"
 
 static int save(const char *dir, const char *name, const uint8_t *data, size_t size)
 {
@@ -57,13 +58,18 @@ static int save_png(const char *dir, const char *name, const um_image *img)
     return rc;
 }
 
-static int save_mask(const char *dir, const char *name, int w, int h, int x0, int y0, int rw,
-                     int rh)
+/* A ground-truth mask: white inside the given boxes. */
+static int save_mask(const char *dir, const char *name, int w, int h, const struct synth_box *boxes,
+                     int nboxes)
 {
     char path[4096], err[256];
     uint8_t *m = calloc((size_t)w * h, 1);
-    for (int y = y0; y < y0 + rh; y++)
-        memset(m + (size_t)y * w + x0, 255, (size_t)rw);
+    if (!m)
+        return 1;
+    for (int b = 0; b < nboxes; b++)
+        for (int y = boxes[b].y; y < boxes[b].y + boxes[b].h; y++)
+            if (y >= 0 && y < h && boxes[b].x >= 0 && boxes[b].x + boxes[b].w <= w)
+                memset(m + (size_t)y * w + boxes[b].x, 255, (size_t)boxes[b].w);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int rc = um_png_write(path, m, w, h, 1, err, sizeof err);
     free(m);
@@ -195,7 +201,7 @@ int main(int argc, char **argv)
 
     um_image *s = splice(640, 480, 65, 11, 224, 160, 192, 160, 0, 0);
     rc |= save_jpeg(dir, "splice.jpg", s, 92);
-    rc |= save_mask(dir, "splice.jpg.mask.png", 640, 480, 224, 160, 192, 160);
+    rc |= save_mask(dir, "splice.jpg.mask.png", 640, 480, &(struct synth_box){224, 160, 192, 160}, 1);
 
     /* Saved once, then a piece from another JPEG whose grid is shifted by (3,5), kept as PNG:
      * the JPEG grids disagree. */
@@ -207,7 +213,16 @@ int main(int argc, char **argv)
     um_image *shifted = synth_crop(dd.rgb, 3, 5, 640, 480);
     synth_paste(hd.rgb, shifted, 96, 96, 160, 128, 96, 96);
     rc |= save_png(dir, "grid-paste.png", hd.rgb);
-    rc |= save_mask(dir, "grid-paste.png.mask.png", 640, 480, 96, 96, 160, 128);
+    rc |= save_mask(dir, "grid-paste.png.mask.png", 640, 480, &(struct synth_box){96, 96, 160, 128}, 1);
+
+    /* Copy-move: a textured patch copied elsewhere in the same photo, turned by 30 degrees, saved
+     * as JPEG; the mask marks both the source and the copy. */
+    um_image *scene = synth_textured_photo(640, 480, 51);
+    struct synth_box clone_boxes[2] = {{90, 300, 96, 96}};
+    clone_boxes[1] = synth_clone(scene, 90, 300, 96, 96, 460, 150, 30.0, 1.0);
+    rc |= save_jpeg(dir, "clone.jpg", scene, 90);
+    rc |= save_mask(dir, "clone.jpg.mask.png", 640, 480, clone_boxes, 2);
+    um_image_free(scene);
 
     /* Content Credentials: an image its (test) signer declares AI-generated, and a signed
      * camera-style image whose bytes were changed after signing. */
