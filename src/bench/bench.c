@@ -4,6 +4,7 @@
  * cores. The one exception is `--make-large`, which needs an encoder the public API does not
  * have and includes io/decode.h for um_read_file / um_decode / um_encode_jpeg only. */
 #include "bench/bench.h"
+#include "core/csv.h"
 #include "cli/files.h"
 
 #include <errno.h>
@@ -593,21 +594,6 @@ static void csv_number(FILE *f, double v)
         fprintf(f, ",%.6f", v);
 }
 
-/* A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-static void csv_text(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static int write_results_csv(const char *dir, const struct table *t)
 {
@@ -644,7 +630,7 @@ static int write_per_image_csv(const char *dir, const struct run *run)
             continue;
         for (int k = 0; k < run->methods->count; k++) {
             const struct method_record *mr = &rec->m[k];
-            csv_text(f, run->ds->items[i].name);
+            um_csv_field(f, run->ds->items[i].name);
             fprintf(f, ",%s", run->methods->names[k]);
             csv_number(f, mr->px.f1_05);
             csv_number(f, mr->px.f1_best);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "campaign/campaign.h"
+#include "core/csv.h"
 
 #define CM_EDGE_OBJECTS_LISTED 20 /* object ids per edge in edges.csv (all are counted) */
 #define CM_SUMMARY_GROUPS 10      /* groups in summary.json and the readable summary */
@@ -26,21 +27,6 @@ static void iso_time(int64_t t, char *buf, size_t cap)
         snprintf(buf, cap, "%s", "");
 }
 
-/* A CSV field, quoted when it holds a separator, quote or line break (RFC 4180). */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 /* XML text with the five special characters escaped; control bytes (invalid in XML 1.0)
  * become '?'. */
@@ -94,7 +80,7 @@ static void edge_objects(FILE *f, const struct cm_dataset *d, const struct cm_ne
             strcat(field, ";");
         strcat(field, label);
     }
-    csv_field(f, field ? field : "");
+    um_csv_field(f, field ? field : "");
     free(field);
 }
 
@@ -104,9 +90,9 @@ static void write_edges_csv(FILE *f, const struct cm_dataset *d, const struct cm
     fputs(",weight,objects,mean_dt,contents1,contents2,symmetry,coordinated,object_ids\n", f);
     for (size_t i = 0; i < net->nedges; i++) {
         const struct cm_edge *e = &net->edges[i];
-        csv_field(f, account_name(d, e->a));
+        um_csv_field(f, account_name(d, e->a));
         fputc(',', f);
-        csv_field(f, account_name(d, e->b));
+        um_csv_field(f, account_name(d, e->b));
         fprintf(f, ",%u,%u,%.3f,%u,%u,%.4f,%d,", e->weight, e->nobjects, e->mean_dt,
                 e->ncontent_a, e->ncontent_b, e->symmetry, e->coordinated);
         edge_objects(f, d, net, e);
@@ -122,7 +108,7 @@ static void write_accounts_csv(FILE *f, const struct cm_dataset *d, const struct
         const struct cm_account_stat *a = &net->accounts[i];
         iso_time(a->first, t0, sizeof t0);
         iso_time(a->last, t1, sizeof t1);
-        csv_field(f, account_name(d, a->account));
+        um_csv_field(f, account_name(d, a->account));
         fprintf(f, ",%u,%llu,%llu,%s,%s,%u,%u,%d\n", a->degree,
                 (unsigned long long)a->strength, (unsigned long long)a->shares, t0, t1,
                 a->component, a->community, a->coordinated);
@@ -145,7 +131,7 @@ static void write_groups(FILE *f, const struct cm_dataset *d, const char *type,
             snprintf(top + used, sizeof top - used, "%s%s=%u", k ? ";" : "", label,
                      g[i].top_counts[k]);
         }
-        csv_field(f, top);
+        um_csv_field(f, top);
         fputc('\n', f);
     }
 }
