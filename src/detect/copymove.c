@@ -16,6 +16,35 @@ double um_clone_scale(const struct um_clone *c)
     return sqrt(fabs(c->a11 * c->a22 - c->a12 * c->a21));
 }
 
+/* Overlap of two boxes as a share of the smaller one. */
+static double overlap_share(const struct um_box *a, const struct um_box *b)
+{
+    int x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
+    int x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+    int y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+    if (x1 <= x0 || y1 <= y0)
+        return 0.0;
+    double inter = (double)(x1 - x0) * (y1 - y0);
+    double smaller = fmin((double)a->w * a->h, (double)b->w * b->h);
+    return smaller > 0 ? inter / smaller : 0.0;
+}
+
+/* Is q the copy p already describes, seen from its other end (the boxes swapped)? */
+static int reversed_twin(const struct um_clone *p, const struct um_clone *q)
+{
+    const double min_share = 0.5;
+    return overlap_share(&p->source, &q->target) > min_share &&
+           overlap_share(&p->target, &q->source) > min_share;
+}
+
+static int is_twin_of_earlier(const struct um_clone *clones, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (reversed_twin(&clones[j], &clones[i]))
+            return 1;
+    return 0;
+}
+
 static json_t *box_json(const struct um_box *b)
 {
     return json_pack("{s:i, s:i, s:i, s:i}", "x", b->x, "y", b->y, "w", b->w, "h", b->h);
@@ -59,6 +88,8 @@ um_error um_clones_report(struct um_evidence *ev, const struct um_clone *clones,
         return UM_ERR_NOMEM;
     for (int i = 0; i < nclones; i++) {
         const struct um_clone *c = &clones[i];
+        if (is_twin_of_earlier(clones, i))
+            continue; /* one copy, one pair: its map already marks both ends */
         json_t *item = clone_json(c);
         if (!item || json_array_append_new(list, item) != 0)
             return UM_ERR_NOMEM;

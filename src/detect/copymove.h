@@ -32,7 +32,8 @@ double um_clone_scale(const struct um_clone *c);
  * translation/rotation/scale and the affine matrix, support, log10_nfa or null) to ev->details
  * (created if NULL), and one finding per pair in the order given (pass the strongest first), worded as
  * "region A (x 120, y 40, 64x80 px) appears copied to B (x 300, y 52, 70x84 px), rotated 30°,
- * scaled 1.10x; 412 matching keypoints". Returns UM_OK or UM_ERR_NOMEM. */
+ * scaled 1.10x; 412 matching keypoints". A pair that is an earlier pair seen from its other end
+ * (source and target boxes swapped) is reported once. Returns UM_OK or UM_ERR_NOMEM. */
 um_error um_clones_report(struct um_evidence *ev, const struct um_clone *clones, int nclones);
 
 #endif
