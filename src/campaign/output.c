@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "campaign/campaign.h"
 #include "core/csv.h"
+#include "core/strbuf.h"
 
 #define CM_EDGE_OBJECTS_LISTED 20 /* object ids per edge in edges.csv (all are counted) */
 #define CM_SUMMARY_GROUPS 10      /* groups in summary.json and the readable summary */
@@ -393,92 +393,75 @@ int cm_write_outputs(const struct cm_dataset *d, const struct cm_params *p,
 }
 
 /* ---- the readable summary ---- */
-struct text {
-    char *s;
-    size_t len, cap;
-};
-
-static void say(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !t->s)
-        return;
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = (t->len + (size_t)n + 1) * 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            free(t->s);
-            t->s = NULL;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
-static void say_group(struct text *t, const struct cm_dataset *d, const struct cm_network *net,
+static void say_group(struct um_strbuf *t, const struct cm_dataset *d, const struct cm_network *net,
                       const struct cm_group *g)
 {
     char t0[32], t1[32];
     iso_time(g->first, t0, sizeof t0);
     iso_time(g->last, t1, sizeof t1);
-    say(t, "\nGroup %u: %u accounts, %u edges between them (weight %llu), active %s to %s.\n",
+    um_strbuf_printf(
+        t, "\nGroup %u: %u accounts, %u edges between them (weight %llu), active %s to %s.\n",
         g->id, g->size, g->nedges, (unsigned long long)g->weight, t0, t1);
-    say(t, "  Members:");
+    um_strbuf_printf(t, "  Members:");
     uint32_t shown = 0;
     for (size_t i = 0; i < net->naccounts && shown < 8; i++)
         if (net->accounts[i].community == g->id)
-            say(t, "%s %s", shown++ ? "," : "", account_name(d, net->accounts[i].account));
-    say(t, "%s\n", g->size > shown ? ", ..." : "");
+            um_strbuf_printf(t, "%s %s", shown++ ? "," : "",
+                             account_name(d, net->accounts[i].account));
+    um_strbuf_printf(t, "%s\n", g->size > shown ? ", ..." : "");
     for (uint32_t k = 0; k < g->ntop; k++) {
         const char *v = cm_object_value(d, g->top_objects[k]);
-        say(t, "  Pushed %s %.80s%s together: %u pair%s\n",
-            cm_kind_name(cm_object_kind(d, g->top_objects[k])), v, strlen(v) > 80 ? "..." : "",
-            g->top_counts[k], g->top_counts[k] == 1 ? "" : "s");
+        um_strbuf_printf(t, "  Pushed %s %.80s%s together: %u pair%s\n",
+                         cm_kind_name(cm_object_kind(d, g->top_objects[k])), v,
+                         strlen(v) > 80 ? "..." : "", g->top_counts[k],
+                         g->top_counts[k] == 1 ? "" : "s");
     }
 }
 
 char *cm_summary_text(const struct cm_dataset *d, const struct cm_params *p,
                       const struct cm_network *net)
 {
-    struct text t = {calloc(1, 256), 0, 256};
+    struct um_strbuf t = {0};
     uint64_t total = 0;
     for (int k = 0; k < CM_KIND_COUNT; k++)
         total += net->pair_counts[k];
-    say(&t, "Read %llu rows from %u accounts", (unsigned long long)d->rows, d->accounts.count);
+    um_strbuf_printf(&t, "Read %llu rows from %u accounts", (unsigned long long)d->rows,
+                     d->accounts.count);
     if (d->bad_rows)
-        say(&t, " (%llu malformed rows skipped, first on line %llu: %s)",
-            (unsigned long long)d->bad_rows, (unsigned long long)d->bad[0].line, d->bad[0].why);
-    say(&t, ".\nFound %llu pair%s of posts of the same object by different accounts within %lld "
-            "seconds, linking %zu accounts by %zu edge%s",
+        um_strbuf_printf(&t, " (%llu malformed rows skipped, first on line %llu: %s)",
+                         (unsigned long long)d->bad_rows, (unsigned long long)d->bad[0].line,
+                         d->bad[0].why);
+    um_strbuf_printf(
+        &t,
+        ".\nFound %llu pair%s of posts of the same object by different accounts within %lld "
+        "seconds, linking %zu accounts by %zu edge%s",
         (unsigned long long)total, total == 1 ? "" : "s", (long long)p->window, net->naccounts,
         net->nedges, net->nedges == 1 ? "" : "s");
-    say(&t, ".\n");
+    um_strbuf_printf(&t, ".\n");
     if (net->threshold >= 0)
-        say(&t, "%zu edge%s on %zu accounts weigh%s more than %.2f (the %g quantile of the "
-                "weights) and form the coordinated network.\n",
+        um_strbuf_printf(
+            &t,
+            "%zu edge%s on %zu accounts weigh%s more than %.2f (the %g quantile of the "
+            "weights) and form the coordinated network.\n",
             net->ncoordinated_edges, net->ncoordinated_edges == 1 ? "" : "s",
             net->ncoordinated_accounts, net->ncoordinated_edges == 1 ? "s" : "", net->threshold,
             p->percentile);
     else if (net->nedges)
-        say(&t, "Every edge counts as coordinated (edge-weight percentile 0).\n");
+        um_strbuf_printf(&t, "Every edge counts as coordinated (edge-weight percentile 0).\n");
     if (net->ncoordinated_edges == 0) {
-        say(&t, "No coordinated group found with these settings.\n");
-        return t.s;
+        um_strbuf_printf(&t, "No coordinated group found with these settings.\n");
+        return um_strbuf_finish(&t);
     }
-    say(&t, "The coordinated accounts form %zu connected groups and %zu communities", net->ncomponents,
-        net->ncommunities);
-    say(&t, isfinite(net->modularity) ? " (modularity %.2f).\n" : ".\n", net->modularity);
-    say(&t, "Largest communities (a link means two accounts repeatedly posted the same thing "
+    um_strbuf_printf(&t, "The coordinated accounts form %zu connected groups and %zu communities",
+                     net->ncomponents, net->ncommunities);
+    if (isfinite(net->modularity))
+        um_strbuf_printf(&t, " (modularity %.2f).\n", net->modularity);
+    else
+        um_strbuf_printf(&t, ".\n");
+    um_strbuf_printf(
+        &t, "Largest communities (a link means two accounts repeatedly posted the same thing "
             "within the window; it is a lead to check, not proof of coordination):\n");
     for (size_t i = 0; i < net->ncommunities && i < 5; i++)
         say_group(&t, d, net, &net->communities[i]);
-    return t.s;
+    return um_strbuf_finish(&t);
 }

@@ -10,7 +10,6 @@
  * app draws them from GET /api/analyses/{id}. Every text that comes from the file or the caller
  * is escaped. */
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "api/result.h"
+#include "core/strbuf.h"
 #include "prov/text.h"
 #include "report/assets.h"
 #include "report/png_write.h"
@@ -130,62 +130,19 @@ unsigned char *um_result_image_png(const um_result *r, int max_side, size_t *len
     return png;
 }
 
-/* ---- an HTML buffer --------------------------------------------------------------------- */
+/* ---- writing HTML into a um_strbuf -------------------------------------------------- */
 
-struct html {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-
-static void raw(struct html *b, const char *s, size_t n)
+static void lit(struct um_strbuf *b, const char *s)
 {
-    if (b->failed)
-        return;
-    if (n > SIZE_MAX / 2 - b->len) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
+    um_strbuf_append(b, s, strlen(s));
 }
 
-static void lit(struct html *b, const char *s)
-{
-    raw(b, s, strlen(s));
-}
-
-/* Markup with numbers; never given text from the file (that goes through text()). */
-static void put(struct html *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct html *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof small)
-        b->failed = 1;
-    else
-        raw(b, small, (size_t)n);
-}
+/* Markup with numbers goes through um_strbuf_printf; never text from the file (that goes
+ * through text()). */
 
 /* Text from outside as HTML: the five markup characters escaped (safe in element content and
  * in quoted attributes), bytes that are not UTF-8 shown as U+FFFD. */
-static void text(struct html *b, const char *s)
+static void text(struct um_strbuf *b, const char *s)
 {
     size_t n = strlen(s), i = 0;
     while (i < n) {
@@ -201,7 +158,7 @@ static void text(struct html *b, const char *s)
         case '>': lit(b, "&gt;"); break;
         case '"': lit(b, "&quot;"); break;
         case '\'': lit(b, "&#39;"); break;
-        default: raw(b, s + i, k);
+        default: um_strbuf_append(b, s + i, k);
         }
         i += k;
     }
@@ -209,11 +166,11 @@ static void text(struct html *b, const char *s)
 
 /* JSON inside <script type="application/json">: "<" (and ">", "&") as \u escapes, so no
  * string in it can close the element or open a comment (HTML spec, "script data" state). */
-static void json_in_script(struct html *b, const char *json)
+static void json_in_script(struct um_strbuf *b, const char *json)
 {
     for (const char *p = json; *p;) {
         size_t plain = strcspn(p, "<>&"); /* copy runs (the base64 of the images) at once */
-        raw(b, p, plain);
+        um_strbuf_append(b, p, plain);
         p += plain;
         if (*p) {
             lit(b, *p == '<' ? "\\u003c" : *p == '>' ? "\\u003e" : "\\u0026");
@@ -224,13 +181,13 @@ static void json_in_script(struct html *b, const char *json)
 
 /* An asset inlined into a <script> or <style> element. Our own files never contain "</", which
  * the test of the report checks; refuse rather than emit a broken page if one ever does. */
-static void inline_asset(struct html *b, const char *name)
+static void inline_asset(struct um_strbuf *b, const char *name)
 {
     for (const struct um_asset *a = um_assets; a->name; a++)
         if (strcmp(a->name, name) == 0) {
             if (strstr((const char *)a->data, "</"))
                 b->failed = 1;
-            raw(b, (const char *)a->data, a->size);
+            um_strbuf_append(b, (const char *)a->data, a->size);
             return;
         }
     b->failed = 1;
@@ -330,7 +287,7 @@ static const char *label_explanation(const char *label)
            "they do not apply to).";
 }
 
-static void section_verdict(struct html *b, const um_result *r)
+static void section_verdict(struct um_strbuf *b, const um_result *r)
 {
     const struct um_verdict *v = &r->verdict;
     if (r->provenance_only) { /* no detector ran: there is no verdict to state */
@@ -344,13 +301,16 @@ static void section_verdict(struct html *b, const um_result *r)
     lit(b, "\" aria-labelledby=\"um-verdict-h\">\n<h2 id=\"um-verdict-h\">Verdict</h2>\n"
            "<p class=\"um-headline\">");
     text(b, label_headline(v->label));
-    put(b, "</p>\n<p>%s</p>\n<p class=\"um-score\">Score %.2f on a scale from 0 (no evidence) "
-           "to 1 (strongest evidence).",
+    um_strbuf_printf(
+        b,
+        "</p>\n<p>%s</p>\n<p class=\"um-score\">Score %.2f on a scale from 0 (no evidence) "
+        "to 1 (strongest evidence).",
         label_explanation(v->label), v->score);
     if (v->calibrated)
-        put(b, " About %.1f%% of authentic images in the calibration set score this high "
-               "(the false-alarm rate).",
-            100.0 * v->false_alarm_rate);
+        um_strbuf_printf(b,
+                         " About %.1f%% of authentic images in the calibration set score this high "
+                         "(the false-alarm rate).",
+                         100.0 * v->false_alarm_rate);
     lit(b, "</p>\n");
     if (v->nreasons) {
         lit(b, "<h3>Why</h3>\n<ul class=\"um-reasons\">\n");
@@ -364,7 +324,7 @@ static void section_verdict(struct html *b, const um_result *r)
     lit(b, "</section>\n");
 }
 
-static void fact(struct html *b, const char *term, const char *value)
+static void fact(struct um_strbuf *b, const char *term, const char *value)
 {
     lit(b, "<dt>");
     lit(b, term);
@@ -373,7 +333,7 @@ static void fact(struct html *b, const char *term, const char *value)
     lit(b, "</dd>\n");
 }
 
-static void section_identity(struct html *b, const um_result *r, const char *analysed_at)
+static void section_identity(struct um_strbuf *b, const um_result *r, const char *analysed_at)
 {
     char buf[128];
     lit(b, "<section class=\"um-identity\" aria-labelledby=\"um-id-h\">\n"
@@ -398,7 +358,7 @@ static void section_identity(struct html *b, const um_result *r, const char *ana
     lit(b, "</dl>\n</section>\n");
 }
 
-static void section_notes(struct html *b, const um_report_options *o)
+static void section_notes(struct um_strbuf *b, const um_report_options *o)
 {
     if (!o->notes || o->nnotes == 0)
         return;
@@ -412,7 +372,7 @@ static void section_notes(struct html *b, const um_report_options *o)
     lit(b, "</ol>\n</section>\n");
 }
 
-static void section_error(struct html *b, const um_result *r)
+static void section_error(struct um_strbuf *b, const um_result *r)
 {
     lit(b, "<section class=\"um-verdict um-error\"><h2>Not analysed</h2><p>");
     text(b, um_error_name(r->error));
@@ -426,7 +386,7 @@ static const char report_csp[] =
     "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; "
     "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-static void page_head(struct html *b, const um_result *r)
+static void page_head(struct um_strbuf *b, const um_result *r)
 {
     lit(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta http-equiv=\"Content-Security-Policy\" content=\"");
@@ -465,7 +425,7 @@ char *um_result_report_html(const um_result *r, const um_report_options *o, size
     char now[32];
     now_iso(now, sizeof now);
     int max_side = o->max_side > 0 ? o->max_side : UM_REPORT_DEFAULT_SIDE;
-    struct html b = {0};
+    struct um_strbuf b = {0};
     page_head(&b, r);
     if (r->error == UM_OK)
         section_verdict(&b, r);
@@ -493,11 +453,9 @@ char *um_result_report_html(const um_result *r, const um_report_options *o, size
     lit(&b, "</script>\n<script>\n");
     inline_asset(&b, "viewer.js");
     lit(&b, "</script>\n</body>\n</html>\n");
-    if (b.failed) {
-        free(b.s);
-        return NULL;
-    }
-    if (len)
-        *len = b.len;
-    return b.s;
+    size_t n = b.len;
+    char *page = um_strbuf_finish(&b);
+    if (page && len)
+        *len = n;
+    return page;
 }

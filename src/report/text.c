@@ -1,45 +1,10 @@
 /* The readable summary for a person (the CLI's default output). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/result.h"
-
-struct buffer {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-
-static void put(struct buffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buffer *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap * 2 + (size_t)n;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
+#include "core/strbuf.h"
 
 static const char *label_words(const char *label)
 {
@@ -54,15 +19,6 @@ static const char *label_words(const char *label)
     return "INCONCLUSIVE: the image cannot be judged by these methods";
 }
 
-static char *finish(struct buffer *b)
-{
-    if (b->failed) {
-        free(b->s);
-        return NULL;
-    }
-    return b->s;
-}
-
 /* A JSON string member, or "" (the provenance report is JSON; the text view reads it). */
 static const char *member_text(const json_t *o, const char *key)
 {
@@ -71,21 +27,21 @@ static const char *member_text(const json_t *o, const char *key)
 }
 
 /* The provenance summary: one plain sentence per fact, most important first. */
-static void put_provenance(struct buffer *b, const um_result *r)
+static void put_provenance(struct um_strbuf *b, const um_result *r)
 {
     if (!r->prov_examined)
         return;
     const json_t *statements = json_object_get(json_object_get(r->prov.json, "summary"),
                                                "statements");
-    put(b, "  Provenance:\n");
+    um_strbuf_printf(b, "  Provenance:\n");
     size_t i;
     const json_t *line;
     json_array_foreach(statements, i, line)
-        put(b, "    - %s\n", json_string_value(line));
+        um_strbuf_printf(b, "    - %s\n", json_string_value(line));
 }
 
 /* What `unmask provenance` adds: the C2PA status codes and the warnings met while reading. */
-static void put_provenance_details(struct buffer *b, const um_result *r)
+static void put_provenance_details(struct um_strbuf *b, const um_result *r)
 {
     if (!r->prov_examined)
         return;
@@ -94,76 +50,74 @@ static void put_provenance_details(struct buffer *b, const um_result *r)
                                            "activeManifest");
     static const char *const groups[] = {"success", "informational", "failure"};
     if (active) {
-        put(b, "  C2PA validation (%s), active manifest %s:\n",
-            member_text(c2pa, "validation_state"), member_text(c2pa, "active_manifest"));
+        um_strbuf_printf(b, "  C2PA validation (%s), active manifest %s:\n",
+                         member_text(c2pa, "validation_state"),
+                         member_text(c2pa, "active_manifest"));
         for (int g = 0; g < 3; g++) {
             size_t i;
             const json_t *st;
             json_array_foreach(json_object_get(active, groups[g]), i, st)
-                put(b, "    %-13s %s  %s\n", groups[g], member_text(st, "code"),
-                    member_text(st, "explanation"));
+                um_strbuf_printf(b, "    %-13s %s  %s\n", groups[g], member_text(st, "code"),
+                                 member_text(st, "explanation"));
         }
     }
     size_t i;
     const json_t *w;
     json_array_foreach(json_object_get(r->prov.json, "warnings"), i, w)
-        put(b, "  warning: %s\n", json_string_value(w));
+        um_strbuf_printf(b, "  warning: %s\n", json_string_value(w));
 }
 
 char *um_result_text(const um_result *r)
 {
-    struct buffer b = {malloc(1024), 0, 1024, 0};
-    if (!b.s)
-        return NULL;
-    b.s[0] = 0;
+    struct um_strbuf b = {0};
     if (r->error != UM_OK) {
-        put(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
+        um_strbuf_printf(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
         put_provenance(&b, r);
-        return finish(&b);
+        return um_strbuf_finish(&b);
     }
-    put(&b, "%s: %s %dx%d, sha256 %.16s...\n", r->file, um_format_name(r->decoded.format),
-        r->decoded.width, r->decoded.height, r->sha256);
-    put(&b, "  Verdict: %s (score %.2f)\n", label_words(r->verdict.label), r->verdict.score);
+    um_strbuf_printf(&b, "%s: %s %dx%d, sha256 %.16s...\n", r->file,
+                     um_format_name(r->decoded.format), r->decoded.width, r->decoded.height,
+                     r->sha256);
+    um_strbuf_printf(&b, "  Verdict: %s (score %.2f)\n", label_words(r->verdict.label),
+                     r->verdict.score);
     for (int i = 0; i < r->verdict.nreasons; i++)
-        put(&b, "    - %s\n", r->verdict.reasons[i]);
-    put(&b, "  Detectors:\n");
+        um_strbuf_printf(&b, "    - %s\n", r->verdict.reasons[i]);
+    um_strbuf_printf(&b, "  Detectors:\n");
     for (size_t i = 0; i < r->nruns; i++) {
         const struct um_detector_run *run = &r->runs[i];
         if (!run->ran)
             continue;
         const struct um_evidence *ev = &run->ev;
         if (!ev->applicable) {
-            put(&b, "    %-15s not applicable: %s\n", run->detector->name, ev->reason);
+            um_strbuf_printf(&b, "    %-15s not applicable: %s\n", run->detector->name, ev->reason);
             continue;
         }
         if (ev->no_score)
-            put(&b, "    %-15s facts", run->detector->name);
+            um_strbuf_printf(&b, "    %-15s facts", run->detector->name);
         else
-            put(&b, "    %-15s score %.2f", run->detector->name, ev->score);
+            um_strbuf_printf(&b, "    %-15s score %.2f", run->detector->name, ev->score);
         if (ev->has_nfa)
-            put(&b, "  (log10 NFA %.1f)", ev->log10_nfa);
-        put(&b, "\n");
+            um_strbuf_printf(&b, "  (log10 NFA %.1f)", ev->log10_nfa);
+        um_strbuf_printf(&b, "\n");
         for (int k = 0; k < ev->nfindings; k++)
-            put(&b, "      %s\n", ev->findings[k]);
+            um_strbuf_printf(&b, "      %s\n", ev->findings[k]);
     }
     put_provenance(&b, r);
     for (size_t i = 0; i < r->nmaps; i++)
-        put(&b, "  map %-15s %s\n", r->maps[i].name, r->maps[i].path);
-    return finish(&b);
+        um_strbuf_printf(&b, "  map %-15s %s\n", r->maps[i].name, r->maps[i].path);
+    return um_strbuf_finish(&b);
 }
 
 char *um_result_provenance_text(const um_result *r)
 {
-    struct buffer b = {malloc(1024), 0, 1024, 0};
-    if (!b.s)
-        return NULL;
-    b.s[0] = 0;
+    struct um_strbuf b = {0};
     if (r->error != UM_OK)
-        put(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
+        um_strbuf_printf(&b, "%s: error (%s): %s\n", r->file, um_error_name(r->error), r->message);
     else
-        put(&b, "%s: %s, %llu bytes, sha256 %s\n", r->file, um_format_name(r->decoded.format),
-            (unsigned long long)r->size_bytes, r->sha256);
+        um_strbuf_printf(&b, "%s: %s, %llu bytes, sha256 %s\n", r->file,
+                         um_format_name(r->decoded.format), (unsigned long long)r->size_bytes,
+                         r->sha256);
     put_provenance(&b, r);
     put_provenance_details(&b, r);
-    return finish(&b);
+    return um_strbuf_finish(&b);
 }
