@@ -1,20 +1,12 @@
 /* After reading: the near-duplicate text clusters (neardup.h) and the image hashes within a
  * Hamming distance (imagehash.h) become one object each, by pointing every share of a cluster
  * at its representative object. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaign/imagehash.h"
 #include "campaign/ingest_internal.h"
-
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+#include "core/hex.h"
 
 /* The objects of one kind (ids ascending) and, per object id, the index in that list. */
 static uint32_t *objects_of_kind(const struct cm_dataset *d, int kind, size_t *n)
@@ -71,7 +63,7 @@ static int cluster_near_text(struct cm_dataset *d, const struct cm_neardup_param
     return rc;
 }
 
-/* Image objects that are hex strings of the most common length join by Hamming distance;
+/* Image objects that are hex strings as long as the first image object join by Hamming distance;
  * others (ids, other lengths) stay as they are. */
 static int cluster_images(struct cm_dataset *d, int max_distance)
 {
@@ -90,13 +82,14 @@ static int cluster_images(struct cm_dataset *d, int max_distance)
         for (size_t i = 0; i < n && nbytes; i++) {
             const char *h = cm_object_value(d, ids[i]);
             size_t k = 0;
-            while (k < hexlen && hex_value((unsigned char)h[k]) >= 0)
+            while (k < hexlen && um_hex_digit((unsigned char)h[k]) >= 0)
                 k++;
             if (k != hexlen || h[k] != '\0' || (hexlen & 1))
                 continue;
             for (size_t b = 0; b < nbytes; b++)
                 hashes[nhex * nbytes + b] =
-                    (uint8_t)(hex_value((unsigned char)h[2 * b]) << 4 | hex_value((unsigned char)h[2 * b + 1]));
+                    (uint8_t)(um_hex_digit((unsigned char)h[2 * b]) << 4 |
+                              um_hex_digit((unsigned char)h[2 * b + 1]));
             hex_ids[nhex++] = ids[i];
         }
         rc = (nhex == 0 || cm_hamming_cluster(hashes, nbytes, nhex, max_distance, cluster) == 0)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/hex.h"
 #include "unmask.h"
 
 static const struct um_asset *find_asset(const char *name)
@@ -72,20 +73,12 @@ static int parse_analysis_tail(const char *tail, struct um_route *r)
     return 0;
 }
 
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 size_t um_route_unescape(char *s)
 {
     char *out = s;
     for (const char *in = s; *in; in++) {
-        int hi = *in == '%' ? hex_value(in[1]) : -1;
-        int lo = hi >= 0 ? hex_value(in[2]) : -1;
+        int hi = *in == '%' ? um_hex_digit((unsigned char)in[1]) : -1;
+        int lo = hi >= 0 ? um_hex_digit((unsigned char)in[2]) : -1;
         if (lo >= 0 && (hi | lo) != 0) {
             *out++ = (char)(hi << 4 | lo);
             in += 2;
