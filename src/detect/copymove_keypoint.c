@@ -955,17 +955,56 @@ struct cmk_state {
     struct cmk_features f;
     struct cmk_match *m;
     int nm;
-    unsigned char *mask; /* working size: 1 in a verified source or target */
+    unsigned char *mask; /* working size: the map level (0 = none) of verified sources, targets */
     struct um_clone clones[CMK_MAX_CLONES];
     int nclones;
     double tests;        /* affine hypotheses the NFA accounts for */
     int repeated;        /* candidates rejected as repeated structure */
 };
 
-/* The region of the working rectangle r (source side) and its image under T, marked in the
- * mask; the target's bounding box in *tb. */
+#define MAX_LEVEL(a, b) ((a) > (b) ? (a) : (b))
+
+/* Grades the verified region over the rectangle r: region[] holds 1 inside on entry and the
+ * map level on return (0 outside; 128..255, i.e. 0.5..1 in the map, inside): 1 - e, with e the 3x3 mean of (I - I o T)^2 over that of
+ * I^2 + (I o T)^2 (detail images): 0 where the copy is exact, about 1 where the two sides are
+ * unrelated. The 7x7 windows of the verification still agree a few pixels past the copy's
+ * edge; this finer measure tells that rim from the copy, and the map grades it (the region
+ * itself, at 0.5, is unchanged). Returns -1 when out of memory. */
+static int grade_region(const struct cmk_work *wk, const struct cmk_affine *T, struct cmk_rect r,
+                        unsigned char *region)
+{
+    int rw = r.x1 - r.x0, rh = r.y1 - r.y0;
+    size_t n = (size_t)rw * rh;
+    float *buf = malloc(4 * n * sizeof *buf);
+    if (!buf)
+        return -1;
+    float *diff = buf, *energy = buf + n, *mdiff = buf + 2 * n, *menergy = buf + 3 * n;
+    for (int y = 0; y < rh; y++)
+        for (int x = 0; x < rw; x++) {
+            size_t i = (size_t)y * rw + x;
+            double tx, ty;
+            apply(T, x + r.x0, y + r.y0, &tx, &ty);
+            float a = wk->detail[(size_t)(y + r.y0) * wk->w + x + r.x0], b = a;
+            if (tx >= 0 && ty >= 0 && tx <= wk->w - 1 && ty <= wk->h - 1)
+                b = bilinear(wk, wk->detail, tx, ty);
+            diff[i] = (a - b) * (a - b);
+            energy[i] = a * a + b * b;
+        }
+    um_box_filter(diff, rw, rh, 1, mdiff);
+    um_box_filter(energy, rw, rh, 1, menergy);
+    for (size_t i = 0; i < n; i++) {
+        double e = mdiff[i] / (menergy[i] + 2 * CMK_MIN_STD * CMK_MIN_STD);
+        double q = fmin(1, fmax(0, 1 - e));
+        region[i] = region[i] ? (unsigned char)lround(127.5 + 127.5 * q) : 0;
+    }
+    free(buf);
+    return 0;
+}
+
+/* The region of the working rectangle r (source side, its map levels in level[]) and its
+ * image under T, marked in the mask; the target's bounding box in *tb. */
 static void mark_clone(struct cmk_state *st, const struct cmk_affine *T, struct cmk_rect r,
-                       const unsigned char *region, struct cmk_rect s, struct cmk_rect *tb)
+                       const unsigned char *level, struct cmk_rect s, struct cmk_rect *tb)
 {
     int rw = r.x1 - r.x0, w = st->wk.w, h = st->wk.h;
     double cx[4] = {s.x0, s.x1, s.x0, s.x1}, cy[4] = {s.y0, s.y0, s.y1, s.y1};
@@ -983,16 +1022,17 @@ static void mark_clone(struct cmk_state *st, const struct cmk_affine *T, struct 
             apply(&inv, x, y, &ux, &uy);
             int sx = (int)lround(ux) - r.x0, sy = (int)lround(uy) - r.y0;
             if (sx < 0 || sy < 0 || sx >= rw || sy >= r.y1 - r.y0 ||
-                !region[(size_t)sy * rw + sx])
+                !level[(size_t)sy * rw + sx])
                 continue;
-            st->mask[(size_t)y * w + x] = 1;
+            unsigned char *m = &st->mask[(size_t)y * w + x];
+            *m = MAX_LEVEL(*m, level[(size_t)sy * rw + sx]);
             tb->x0 = x < tb->x0 ? x : tb->x0, tb->y0 = y < tb->y0 ? y : tb->y0;
             tb->x1 = x + 1 > tb->x1 ? x + 1 : tb->x1, tb->y1 = y + 1 > tb->y1 ? y + 1 : tb->y1;
         }
     for (int y = r.y0; y < r.y1; y++)
         for (int x = r.x0; x < r.x1; x++)
-            if (region[(size_t)(y - r.y0) * rw + x - r.x0])
-                st->mask[(size_t)y * w + x] = 1;
+            st->mask[(size_t)y * w + x] =
+                MAX_LEVEL(st->mask[(size_t)y * w + x], level[(size_t)(y - r.y0) * rw + x - r.x0]);
 }
 
 /* Working coordinates to input pixels: working pixel x covers input pixels step x .. step x +
@@ -1073,6 +1113,10 @@ static int verify_clone(struct cmk_state *st, const struct cmk_affine *T,
                                       (int)(i % rw)];
     if (seen > CMK_DUPLICATE_SHARE * area)
         goto done; /* an earlier, stronger cluster already found this clone */
+    if (grade_region(&st->wk, T, r, region)) {
+        verdict = -1;
+        goto done;
+    }
     mark_clone(st, T, r, region, s, &t);
     if (t.x1 <= t.x0)
         goto done; /* the image of the region left the picture */
@@ -1188,7 +1232,7 @@ static um_error report_clones(struct cmk_state *st, struct um_evidence *ev)
     if (!map)
         return UM_ERR_NOMEM;
     for (size_t i = 0; i < (size_t)st->wk.w * st->wk.h; i++)
-        map[i] = st->mask[i];
+        map[i] = st->mask[i] / 255.0f;
     qsort(st->clones, (size_t)st->nclones, sizeof st->clones[0], by_nfa);
     ev->applicable = 1;
     if (st->nclones > 0) {
