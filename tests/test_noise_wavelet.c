@@ -12,21 +12,6 @@ extern const struct um_detector um_detector_noise_wavelet;
 
 enum { W = 512, H = 384, RX = 200, RY = 120, RW = 160, RH = 136 };
 
-/* xorshift32 and Box-Muller: deterministic noise for the test images. */
-static float gaussian(unsigned *s)
-{
-    float u[2];
-    for (int i = 0; i < 2; i++) {
-        unsigned x = *s;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *s = x ? x : 0x9e3779b9u;
-        u[i] = (float)(*s & 0xffffff) / (float)0x1000000;
-    }
-    return sqrtf(-2.0f * logf(u[0] + 1e-7f)) * cosf(6.2831853f * u[1]);
-}
-
 static int in_rect(int x, int y)
 {
     return x >= RX && x < RX + RW && y >= RY && y < RY + RH;
@@ -42,7 +27,8 @@ static um_image *photo_with_noise(unsigned seed, float sigma_out, float sigma_in
         float *p = um_image_plane(img, c);
         for (int y = 0; y < H; y++)
             for (int x = 0; x < W; x++) {
-                float v = p[(size_t)y * W + x] + (in_rect(x, y) ? sigma_in : sigma_out) * gaussian(&s);
+                float sigma = in_rect(x, y) ? sigma_in : sigma_out;
+                float v = p[(size_t)y * W + x] + sigma * synth_gaussian(&s);
                 p[(size_t)y * W + x] = roundf(v < 0 ? 0 : (v > 255 ? 255 : v));
             }
     }

@@ -53,6 +53,7 @@
 
 #include "core/nfa.h"
 #include "core/parallel.h"
+#include "core/random.h"
 #include "detect/copymove.h"
 #include "detect/detector.h"
 #include "detect/requant.h"
@@ -438,19 +439,10 @@ struct cm_nnf {
     unsigned seed;
 };
 
-static unsigned cm_random(unsigned *s)
-{
-    unsigned x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x ? x : 0x6d2b79f5u;
-}
-
 /* A uniform integer in 0..n-1 (n >= 1) by a multiply-shift, not a division. */
 static unsigned cm_below(unsigned *s, int n)
 {
-    return (unsigned)(((uint64_t)cm_random(s) * (uint64_t)n) >> 32);
+    return (unsigned)(((uint64_t)um_xorshift32(s) * (uint64_t)n) >> 32);
 }
 
 static float feature_distance(const uint8_t *a, const uint8_t *b)

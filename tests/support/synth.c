@@ -7,24 +7,15 @@
 
 #include "check.h"
 #include "detect/detector.h"
+#include "core/random.h"
 #include "io/limits.h"
-
-/* xorshift32: a tiny deterministic generator, so images are identical on every machine. */
-static unsigned next_random(unsigned *s)
-{
-    unsigned x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x ? x : 0x9e3779b9u;
-}
 
 static float uniform(unsigned *s)
 {
-    return (float)(next_random(s) & 0xffffff) / (float)0x1000000;
+    return (float)(um_xorshift32(s) & 0xffffff) / (float)0x1000000;
 }
 
-static float gaussian(unsigned *s)
+float synth_gaussian(unsigned *s)
 {
     float u1 = uniform(s) + 1e-7f, u2 = uniform(s);
     return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
@@ -64,7 +55,7 @@ um_image *synth_photo(int width, int height, unsigned seed)
     /* Sensor-like noise, then clip to the 8-bit range and round like a camera would. */
     size_t n = (size_t)width * height * 3;
     for (size_t i = 0; i < n; i++) {
-        float v = img->data[i] + 3.0f * gaussian(&s);
+        float v = img->data[i] + 3.0f * synth_gaussian(&s);
         v = v < 0 ? 0 : (v > 255 ? 255 : v);
         img->data[i] = roundf(v);
     }

@@ -8,6 +8,9 @@
 #include "core/image.h"
 #include "io/decode.h"
 
+/* A standard normal deviate (Box-Muller over core/random.h's xorshift32): deterministic noise. */
+float synth_gaussian(unsigned *state);
+
 /* A deterministic photo-like RGB image: smooth gradients, soft shapes, fine texture and sensor-
  * like noise (seeded), so JPEG statistics behave as on real photos. */
 um_image *synth_photo(int width, int height, unsigned seed);
