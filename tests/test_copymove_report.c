@@ -1,5 +1,7 @@
-/* The shared clone-pair writer (src/detect/copymove.c): JSON, sentences, one pair per copy. */
+/* The shared copy-move pieces (src/detect/copymove.c): the clone-pair writer (JSON, sentences,
+ * one pair per copy) and the per-pixel exactness that grades both detectors' maps. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -42,8 +44,41 @@ static void transform_in_words(void)
     um_evidence_clear(&ev);
 }
 
+/* A pseudo-random detail image with a 20x20 block copied 50 px to the right: exactness is 1
+ * inside the copy, low on the unrelated texture around it, 0 where the map leaves the image. */
+static void exactness_of_a_shift(void)
+{
+    enum { W = 100, H = 40 };
+    float *detail = malloc(W * H * sizeof *detail), *q = malloc(W * H * sizeof *q);
+    CHECK(detail && q);
+    if (!detail || !q) {
+        free(detail), free(q);
+        return;
+    }
+    unsigned s = 12345;
+    for (int i = 0; i < W * H; i++) {
+        s = s * 1664525u + 1013904223u;
+        detail[i] = (float)(s >> 24) / 8.0f - 16.0f; /* -16..16 grey levels */
+    }
+    for (int y = 10; y < 30; y++)
+        for (int x = 10; x < 30; x++)
+            detail[y * W + x + 50] = detail[y * W + x];
+    const double shift[6] = {1, 0, 50, 0, 1, 0};
+    CHECK(um_copy_exactness(detail, W, H, shift, 0, 0, W, H, q) == UM_OK);
+    CHECK_MSG(q[20 * W + 20] > 0.99f, "inside the copy: %.3f", q[20 * W + 20]);
+    CHECK_MSG(q[20 * W + 5] < 0.7f, "next to it: %.3f", q[20 * W + 5]);
+    double mean = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 35; x < 45; x++) /* x + 50 stays inside, unrelated content */
+            mean += q[y * W + x] / (H * 10.0);
+    CHECK_MSG(mean < 0.6, "unrelated texture: mean %.3f", mean);
+    CHECK(q[20 * W + 60] == 0.0f); /* 60 + 50 leaves the image */
+    free(detail), free(q);
+}
+
 static const struct um_test_case cases[] = {
     {"reversed pair reported once", reversed_pair_reported_once},
     {"transform in words", transform_in_words},
+    {"exactness of a shift", exactness_of_a_shift},
 };
 UM_TEST_MAIN(cases)

@@ -1,7 +1,53 @@
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "core/stats.h"
 #include "detect/copymove.h"
+
+/* Flat areas: below this detail energy (grey levels squared) two windows agree by default. */
+#define FLAT_ENERGY 0.5
+
+static float sample_bilinear(const float *img, int w, int h, double x, double y)
+{
+    int x0 = (int)x, y0 = (int)y;
+    x0 = x0 >= w - 1 ? w - 2 : x0;
+    y0 = y0 >= h - 1 ? h - 2 : y0;
+    float fx = (float)(x - x0), fy = (float)(y - y0);
+    const float *r0 = img + (size_t)y0 * w + x0, *r1 = r0 + w;
+    return (r0[0] * (1 - fx) + r0[1] * fx) * (1 - fy) + (r1[0] * (1 - fx) + r1[1] * fx) * fy;
+}
+
+um_error um_copy_exactness(const float *detail, int w, int h, const double a[6], int x0, int y0,
+                           int rw, int rh, float *out)
+{
+    size_t n = (size_t)rw * rh;
+    float *buf = malloc(4 * n * sizeof *buf);
+    unsigned char *inside = malloc(n);
+    if (!buf || !inside) {
+        free(buf), free(inside);
+        return UM_ERR_NOMEM;
+    }
+    float *diff = buf, *energy = buf + n, *mdiff = buf + 2 * n, *menergy = buf + 3 * n;
+    for (int y = 0; y < rh; y++)
+        for (int x = 0; x < rw; x++) {
+            size_t i = (size_t)y * rw + x;
+            double sx = x + x0, sy = y + y0;
+            double tx = a[0] * sx + a[1] * sy + a[2], ty = a[3] * sx + a[4] * sy + a[5];
+            float d = detail[(size_t)(y + y0) * w + x + x0], c = d;
+            inside[i] = tx >= 0 && ty >= 0 && tx <= w - 1 && ty <= h - 1 && w > 1 && h > 1;
+            if (inside[i])
+                c = sample_bilinear(detail, w, h, tx, ty);
+            diff[i] = (d - c) * (d - c);
+            energy[i] = d * d + c * c;
+        }
+    um_box_filter(diff, rw, rh, 1, mdiff);
+    um_box_filter(energy, rw, rh, 1, menergy);
+    for (size_t i = 0; i < n; i++)
+        out[i] = inside[i] ? fminf(1, fmaxf(0, 1 - mdiff[i] / (menergy[i] + FLAT_ENERGY))) : 0;
+    free(buf), free(inside);
+    return UM_OK;
+}
 
 double um_clone_rotation_deg(const struct um_clone *c)
 {

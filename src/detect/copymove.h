@@ -28,6 +28,17 @@ struct um_clone {
 double um_clone_rotation_deg(const struct um_clone *c);
 double um_clone_scale(const struct um_clone *c);
 
+/* How exactly each pixel of a rectangle is copied under the affine map x -> A x + t (working
+ * pixels; a = {a11, a12, tx, a21, a22, ty}): out[(y - y0) * rw + x - x0] = 1 - e, e the 3x3
+ * mean of (D(x) - D(A x + t))^2 over that of D(x)^2 + D(A x + t)^2 (plus a small constant
+ * for flat areas), D a detail image (the luma minus its local mean; D(A x + t) bilinear).
+ * 1 where the copy is exact, about 0 where the two sides are unrelated, clamped to [0, 1]; 0
+ * where A x + t leaves the image. The copy-move detectors grade their maps with it: their
+ * verification windows still agree a few pixels past a copy's edge, this finer measure does
+ * not. Returns UM_OK or UM_ERR_NOMEM. */
+um_error um_copy_exactness(const float *detail, int w, int h, const double a[6], int x0, int y0,
+                           int rw, int rh, float *out);
+
 /* Adds details.clones (an array, one object per pair: source and target boxes, transform with
  * translation/rotation/scale and the affine matrix, support, log10_nfa or null) to ev->details
  * (created if NULL), and one finding per pair in the order given (pass the strongest first), worded as

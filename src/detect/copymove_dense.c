@@ -54,6 +54,7 @@
 #include "core/nfa.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "core/stats.h"
 #include "detect/copymove.h"
 #include "detect/detector.h"
 #include "detect/requant.h"
@@ -881,6 +882,8 @@ struct cm_state {
     long *sizes;
     float *scratch;
     unsigned char *mark; /* pixels of accepted pairs (source and mate), working resolution */
+    struct cm_region pairs[CM_MAX_PAIRS]; /* the accepted pairs */
+    int npairs;
     long textured;
     int rejected_repeated;
 };
@@ -1052,6 +1055,66 @@ static um_error dilate_into_map(const struct cm_state *S, float *map)
     return UM_OK;
 }
 
+/* The exactness of the copy (um_copy_exactness) over box b of the working image grown by CM_R,
+ * under the affine map a, into best[] (the maximum over the pairs and both directions). */
+static um_error grade_box(const struct cm_state *S, const float *detail, const double a[6],
+                          int x0, int y0, int x1, int y1, float *best)
+{
+    int w = S->wk.w, h = S->wk.h;
+    x0 = x0 - CM_R < 0 ? 0 : x0 - CM_R, y0 = y0 - CM_R < 0 ? 0 : y0 - CM_R;
+    x1 = x1 + CM_R >= w ? w - 1 : x1 + CM_R, y1 = y1 + CM_R >= h ? h - 1 : y1 + CM_R;
+    if (x1 < x0 || y1 < y0)
+        return UM_OK;
+    int rw = x1 - x0 + 1, rh = y1 - y0 + 1;
+    float *q = malloc((size_t)rw * rh * sizeof *q);
+    if (!q || um_copy_exactness(detail, w, h, a, x0, y0, rw, rh, q) != UM_OK) {
+        free(q);
+        return UM_ERR_NOMEM;
+    }
+    for (int y = 0; y < rh; y++)
+        for (int x = 0; x < rw; x++) {
+            float *b = &best[(size_t)(y + y0) * w + x + x0];
+            *b = fmaxf(*b, q[(size_t)y * rw + x]);
+        }
+    free(q);
+    return UM_OK;
+}
+
+/* Grades the dilated map (1 on every accepted pair, grown by CM_R) from 0.5 to 1 by how exactly
+ * each pixel is copied under its pair's map, source to target and back: the dilation restores
+ * what the aperture and the fit window eroded, and also covers a rim that was never copied;
+ * the grade tells them apart (the map at 0.5 is unchanged). */
+static um_error grade_map(const struct cm_state *S, float *map)
+{
+    int w = S->wk.w, h = S->wk.h;
+    size_t n = (size_t)w * h;
+    float *detail = malloc(n * sizeof *detail), *best = calloc(n, sizeof *best);
+    um_error err = detail && best ? UM_OK : UM_ERR_NOMEM;
+    if (err == UM_OK) {
+        /* The luma minus its 5x5 mean: shading alone must not count as a copy. */
+        um_box_filter(S->wk.lum, w, h, 2, detail);
+        for (size_t i = 0; i < n; i++)
+            detail[i] = S->wk.lum[i] - detail[i];
+    }
+    for (int p = 0; p < S->npairs && err == UM_OK; p++) {
+        const struct cm_region *R = &S->pairs[p];
+        const double *a = R->a;
+        double det = a[0] * a[4] - a[1] * a[3]; /* > 0: judge_region */
+        double inv[6] = {a[4] / det, -a[1] / det, 0, -a[3] / det, a[0] / det, 0};
+        inv[2] = -(inv[0] * a[2] + inv[1] * a[5]);
+        inv[5] = -(inv[3] * a[2] + inv[4] * a[5]);
+        err = grade_box(S, detail, a, R->x0, R->y0, R->x1, R->y1, best);
+        if (err == UM_OK)
+            err = grade_box(S, detail, inv, R->tx0, R->ty0, R->tx1, R->ty1, best);
+    }
+    for (size_t i = 0; i < n && err == UM_OK; i++)
+        if (map[i] > 0)
+            map[i] = 0.5f + 0.5f * best[i];
+    free(detail);
+    free(best);
+    return err;
+}
+
 static int find_root(int *parent, int i)
 {
     while (parent[i] != i)
@@ -1164,6 +1227,7 @@ static um_error find_pairs(struct cm_state *S, struct um_clone *clones, int *ncl
     for (int i = 0; i < n && R[i].pixels >= CM_MIN_REGION && *nclones < CM_MAX_PAIRS; i++)
         if (judge_region(S, R, n, &R[i])) {
             mark_pair(S, &R[i]);
+            S->pairs[S->npairs++] = R[i];
             clones[(*nclones)++] = clone_record(S, &R[i]);
         }
     free(R);
@@ -1243,6 +1307,8 @@ static um_error copymove_dense_run(const struct um_input *in, struct um_evidence
         ev->applicable = 1;
         err = dilate_into_map(&S, map);
     }
+    if (err == UM_OK)
+        err = grade_map(&S, map);
     if (err == UM_OK)
         err = report_evidence(ev, &S, clones, nclones);
     free_state(&S);

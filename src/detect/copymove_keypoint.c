@@ -965,39 +965,24 @@ struct cmk_state {
 #define MAX_LEVEL(a, b) ((a) > (b) ? (a) : (b))
 
 /* Grades the verified region over the rectangle r: region[] holds 1 inside on entry and the
- * map level on return (0 outside; 128..255, i.e. 0.5..1 in the map, inside): 1 - e, with e the 3x3 mean of (I - I o T)^2 over that of
- * I^2 + (I o T)^2 (detail images): 0 where the copy is exact, about 1 where the two sides are
- * unrelated. The 7x7 windows of the verification still agree a few pixels past the copy's
- * edge; this finer measure tells that rim from the copy, and the map grades it (the region
- * itself, at 0.5, is unchanged). Returns -1 when out of memory. */
+ * map level on return (0 outside; 128..255, i.e. 0.5..1 in the map, inside) from how exactly
+ * each pixel is copied (um_copy_exactness): the 7x7 windows of the verification still agree a
+ * few pixels past the copy's edge, the map grades that rim down (the region itself, at 0.5,
+ * is unchanged). Returns -1 when out of memory. */
 static int grade_region(const struct cmk_work *wk, const struct cmk_affine *T, struct cmk_rect r,
                         unsigned char *region)
 {
     int rw = r.x1 - r.x0, rh = r.y1 - r.y0;
     size_t n = (size_t)rw * rh;
-    float *buf = malloc(4 * n * sizeof *buf);
-    if (!buf)
+    double a[6] = {T->a11, T->a12, T->tx, T->a21, T->a22, T->ty};
+    float *exact = malloc(n * sizeof *exact);
+    if (!exact || um_copy_exactness(wk->detail, wk->w, wk->h, a, r.x0, r.y0, rw, rh, exact)) {
+        free(exact);
         return -1;
-    float *diff = buf, *energy = buf + n, *mdiff = buf + 2 * n, *menergy = buf + 3 * n;
-    for (int y = 0; y < rh; y++)
-        for (int x = 0; x < rw; x++) {
-            size_t i = (size_t)y * rw + x;
-            double tx, ty;
-            apply(T, x + r.x0, y + r.y0, &tx, &ty);
-            float a = wk->detail[(size_t)(y + r.y0) * wk->w + x + r.x0], b = a;
-            if (tx >= 0 && ty >= 0 && tx <= wk->w - 1 && ty <= wk->h - 1)
-                b = bilinear(wk, wk->detail, tx, ty);
-            diff[i] = (a - b) * (a - b);
-            energy[i] = a * a + b * b;
-        }
-    um_box_filter(diff, rw, rh, 1, mdiff);
-    um_box_filter(energy, rw, rh, 1, menergy);
-    for (size_t i = 0; i < n; i++) {
-        double e = mdiff[i] / (menergy[i] + 2 * CMK_MIN_STD * CMK_MIN_STD);
-        double q = fmin(1, fmax(0, 1 - e));
-        region[i] = region[i] ? (unsigned char)lround(127.5 + 127.5 * q) : 0;
     }
-    free(buf);
+    for (size_t i = 0; i < n; i++)
+        region[i] = region[i] ? (unsigned char)lround(127.5 + 127.5 * exact[i]) : 0;
+    free(exact);
     return 0;
 }
 
