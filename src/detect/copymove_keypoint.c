@@ -25,7 +25,9 @@
  *      agree) between each pixel x near the source keypoints and its image A x + t marks where
  *      the map holds; the connected area around the inliers, majority-filtered, with its holes
  *      filled (smooth insides do not correlate) and grown back by the pixel the windows lose
- *      at its edge, is the source region, its image the target. Both are drawn in the map.
+ *      at its edge, is the source region, its image the target. Both are drawn in the map,
+ *      graded by how exactly each pixel is copied. The larger side is the source: a shrunken
+ *      copy is compared with the source's detail in the band the shrinking kept;
  *      The score is 0.5 + 0.5 / (1 + NFA) of the strongest verified pair (a verified clone
  *      is strong evidence on its own), else 0.
  * Repeated structure (a tiled floor, a page of text, a brick wall) is not a clone. g2NN already
@@ -93,9 +95,10 @@ enum {
 #define CMK_SAME_POINT 1.5      /* neighbours this close are the keypoint itself (2nd angle) */
 #define CMK_LINK_SCALE 1.3      /* target-side link radius factor: scale up to 1.2 */
 #define CMK_RANSAC_EPS 3.0      /* inlier distance, working pixels */
-#define CMK_MIN_SCALE 0.6       /* plausible affine maps: scale and anisotropy */
-#define CMK_MAX_SCALE 1.7
+#define CMK_MIN_SCALE 0.35      /* plausible affine maps: scale (either way) and anisotropy */
+#define CMK_MAX_SCALE 2.9
 #define CMK_MAX_ANISO 1.4
+#define CMK_BAND_SCALE 0.8      /* below this scale the source is compared in the copy's band */
 #define CMK_ZNCC 0.7            /* windows that agree (a random pair: ZNCC sd ~ 1/7) */
 #define CMK_MIN_STD 0.5         /* grey levels: a flat window correlates with nothing */
 #define CMK_DETAIL_STD 2.0      /* uniqueness rule: less detail than this cannot be judged */
@@ -585,7 +588,8 @@ static int fit_affine(const struct cmk_points *pt, const int *idx, int n, struct
 }
 
 /* Clone maps are similarities up to mild distortion: positive determinant (SIFT does not match
- * mirror images), scale near 1, singular values close. */
+ * mirror images), a scale within CMK_MIN_SCALE..CMK_MAX_SCALE (a region pasted at 40 % or 250 %
+ * of its size is still a clone), singular values close. */
 static int plausible(const struct cmk_affine *T)
 {
     double det = T->a11 * T->a22 - T->a12 * T->a21;
@@ -671,6 +675,28 @@ static float bilinear(const struct cmk_work *wk, const float *img, double x, dou
     return (r0[0] * (1 - fx) + r0[1] * fx) * (1 - fy) + (r1[0] * (1 - fx) + r1[1] * fx) * fy;
 }
 
+/* The source rectangle's detail in the band its copy kept when the copy was shrunk by scale:
+ * the luma's box mean over the size of one copy pixel minus its mean over the 5x5 copy pixels
+ * the detail of the copy subtracts (radii 0.5 / scale and 2 / scale source pixels). A shrunken
+ * copy lost the source's finest detail; compared with the unfiltered source, it would not
+ * correlate at all. Returns an rw x rh array to free, or NULL when out of memory. */
+static float *scaled_detail(const struct cmk_work *wk, struct cmk_rect r, double scale)
+{
+    int rw = r.x1 - r.x0, rh = r.y1 - r.y0;
+    size_t n = (size_t)rw * rh;
+    float *band = malloc(3 * n * sizeof *band);
+    if (!band)
+        return NULL;
+    for (int y = 0; y < rh; y++)
+        for (int x = 0; x < rw; x++)
+            band[(size_t)y * rw + x] = wk->img[(size_t)(y + r.y0) * wk->w + x + r.x0];
+    um_box_filter(band, rw, rh, (int)lround(0.5 / scale - 0.5), band + n);
+    um_box_filter(band, rw, rh, (int)lround(2 / scale), band + 2 * n);
+    for (size_t i = 0; i < n; i++)
+        band[i] = band[n + i] - band[2 * n + i];
+    return band;
+}
+
 /* agree[i] over the rectangle: CMK_YES where the 7x7 window at x and the image of that window
  * under T correlate (ZNCC >= CMK_ZNCC), CMK_OUT where T(x) leaves the image or lies within
  * the minimum offset of x, else CMK_NO. Window means come from box filters of I, W, I^2, W^2
@@ -686,6 +712,12 @@ static int agreement(const struct cmk_work *wk, const struct cmk_affine *T, stru
         return -1;
     float *in[5] = {buf, buf + n, buf + 2 * n, buf + 3 * n, buf + 4 * n};
     float *mean[5] = {buf + 5 * n, buf + 6 * n, buf + 7 * n, buf + 8 * n, buf + 9 * n};
+    double scale = sqrt(T->a11 * T->a22 - T->a12 * T->a21); /* > 0: plausible() */
+    float *band = scale < CMK_BAND_SCALE ? scaled_detail(wk, r, scale) : NULL;
+    if (scale < CMK_BAND_SCALE && !band) {
+        free(buf);
+        return -1;
+    }
     for (int y = 0; y < rh; y++)
         for (int x = 0; x < rw; x++) {
             size_t i = (size_t)y * rw + x;
@@ -693,7 +725,7 @@ static int agreement(const struct cmk_work *wk, const struct cmk_affine *T, stru
             apply(T, x + r.x0, y + r.y0, &tx, &ty);
             int inside = tx >= 0 && ty >= 0 && tx <= wk->w - 1 && ty <= wk->h - 1 &&
                          hypot(tx - x - r.x0, ty - y - r.y0) >= CMK_MIN_OFFSET;
-            float a = wk->detail[(size_t)(y + r.y0) * wk->w + x + r.x0];
+            float a = band ? band[i] : wk->detail[(size_t)(y + r.y0) * wk->w + x + r.x0];
             float b = inside ? bilinear(wk, wk->detail, tx, ty) : a;
             agree[i] = inside ? CMK_NO : CMK_OUT;
             in[0][i] = a;
@@ -715,6 +747,7 @@ static int agreement(const struct cmk_work *wk, const struct cmk_affine *T, stru
             agree[i] = CMK_YES;
     }
     free(buf);
+    free(band);
     return 0;
 }
 
@@ -1161,6 +1194,15 @@ static int examine_cluster(struct cmk_state *st, const int *cluster, const unsig
     int ninl = ransac_affine(pt, &T, inl);
     if (ninl < CMK_MIN_INLIERS)
         return 0;
+    /* Verify from the larger side: the detail of the smaller one can be compared with the
+     * larger one's brought to the same band (scaled_detail), not the other way round. */
+    if (T.a11 * T.a22 - T.a12 * T.a21 > 1) {
+        for (int k = 0; k < pt->n; k++) {
+            double x = pt->sx[k], y = pt->sy[k];
+            pt->sx[k] = pt->dx[k], pt->sy[k] = pt->dy[k], pt->dx[k] = x, pt->dy[k] = y;
+        }
+        T = affine_inverse(&T);
+    }
     int v = verify_clone(st, &T, pt, inl, ninl);
     if (v == 1) {
         struct um_clone *c = &st->clones[st->nclones - 1];
