@@ -1,13 +1,15 @@
 #!/bin/sh
-# Speed and memory of `unmask analyze` on one 4000x3000 JPEG, against plain decoding (djpeg), and
-# of `unmask provenance` on that JPEG carrying Content Credentials and on a 1024x1024 PNG (where
-# the Stable Diffusion watermark decoder runs).
+# Speed and memory of `unmask analyze` on one 4000x3000 JPEG, against plain decoding (djpeg), of
+# the two copy-move detectors on three 4000x3000 PNGs (a photo with a rotated clone, a page of
+# text, tiles: repeated structure must not blow up time or memory), and of `unmask provenance` on
+# that JPEG carrying Content Credentials and on a 1024x1024 PNG (where the Stable Diffusion
+# watermark decoder runs).
 #
 #   bench/speed.sh [PHOTO]        PHOTO: any image to enlarge (default: a synthetic scene)
 #
 # Environment: UNMASK (the binary, default build/unmask), MAKE_SAMPLES (the project's sample
 # maker, default build/um_make_samples: it signs the large JPEG with a throw-away test key and
-# draws the PNG), OUT (default bench-out), RUNS (hyperfine runs per command, default 5).
+# draws the PNGs), OUT (default bench-out), RUNS (hyperfine runs per command, default 5).
 # The large image is made by `unmask bench --make-large`: bilinear resize to 4000x3000, Gaussian
 # noise of sigma 2, baseline JPEG quality 90 (4:2:0). Timing: hyperfine (wall clock, mean of RUNS
 # runs after one warm-up); memory: peak resident set size from /usr/bin/time -v.
@@ -22,6 +24,10 @@ PHOTO=${1:-synthetic}
 BIG="$OUT/big-4000x3000.jpg"
 SIGNED="$OUT/big-4000x3000-c2pa.jpg"
 SQUARE="$OUT/photo-1024x1024.png"
+CLONE="$OUT/clone-4000x3000.png"
+TEXT="$OUT/text-4000x3000.png"
+TILES="$OUT/tiles-4000x3000.png"
+COPYMOVE="--detectors copymove-dense,copymove-keypoint"
 
 for tool in hyperfine djpeg jq /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || { echo "speed.sh: needs $tool" >&2; exit 2; }
@@ -32,11 +38,17 @@ mkdir -p "$OUT"
 "$UNMASK" bench --make-large "$PHOTO" "$BIG"
 "$MAKE_SAMPLES" --sign "$BIG" "$SIGNED" --ai
 "$MAKE_SAMPLES" --photo 1024 1024 "$SQUARE"
+"$MAKE_SAMPLES" --clone 4000 3000 "$CLONE"
+"$MAKE_SAMPLES" --text 4000 3000 "$TEXT"
+"$MAKE_SAMPLES" --tiles 4000 3000 "$TILES"
 
 # name|command: djpeg first, it is the reference of the ratios.
 COMMANDS="djpeg|djpeg '$BIG'
 analyze-all|'$UNMASK' analyze --json '$BIG'
 analyze-grid|'$UNMASK' analyze --json --detectors grid '$BIG'
+copymove-clone|'$UNMASK' analyze --json $COPYMOVE '$CLONE'
+copymove-text|'$UNMASK' analyze --json $COPYMOVE '$TEXT'
+copymove-tiles|'$UNMASK' analyze --json $COPYMOVE '$TILES'
 provenance-12mp|'$UNMASK' provenance --json '$SIGNED'
 provenance-1mp-png|'$UNMASK' provenance --json '$SQUARE'"
 

@@ -7,7 +7,9 @@
  * um_make_samples --sign IN OUT [--ai] [--ca CA.pem]: embed test Content Credentials into the
  * image IN (JPEG, PNG, WebP, HEIF/AVIF; --ai declares it AI-generated; --ca writes the test CA
  * that signed it, to use as a trust anchor), for the speed benchmark and the CLI test.
- * um_make_samples --photo W H OUT.png: a synthetic photo of that size (speed benchmark). */
+ * um_make_samples --photo W H OUT.png: a synthetic photo of that size (speed benchmark); with
+ * --clone, --text or --tiles instead of --photo: a textured photo with a 20-degree copy of a
+ * tenth of its width, a page of text, or a tiled pattern (the copy-move speed cases). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,27 @@
 #include "report/png_write.h"
 #include "synth.h"
 #include "synth_clone.h"
+
+/* The speed benchmark's images (kind: photo, clone, text or tiles), or NULL. */
+static um_image *speed_image(const char *kind, int w, int h)
+{
+    if (strcmp(kind, "photo") == 0)
+        return synth_photo(w, h, 5);
+    if (strcmp(kind, "clone") == 0) {
+        um_image *img = synth_textured_photo(w, h, 5);
+        int side = w / 10;
+        if (img)
+            synth_clone(img, w / 8, h / 6, side, side, w * 0.7, h * 0.65, 20.0, 1.0);
+        return img;
+    }
+    int text = strcmp(kind, "text") == 0, tiles = strcmp(kind, "tiles") == 0;
+    um_image *img = text || tiles ? um_image_new(w, h, 3) : NULL;
+    if (img && text)
+        synth_text_page(img, h / 75, 5); /* 40-px glyphs on a 4000 x 3000 page */
+    else if (img)
+        synth_tiles(img, w / 40, h / 30, 5);
+    return img;
+}
 
 static int save(const char *dir, const char *name, const uint8_t *data, size_t size)
 {
@@ -174,13 +197,17 @@ int main(int argc, char **argv)
         }
         return sign_file(argv[2], argv[3], ai, ca_pem);
     }
-    if (argc == 5 && strcmp(argv[1], "--photo") == 0) {
+    if (argc == 5 && argv[1][0] == '-' && argv[1][1] == '-') {
         int w = atoi(argv[2]), h = atoi(argv[3]);
-        if (w < 8 || h < 8 || w > 20000 || h > 20000) {
-            fprintf(stderr, "um_make_samples: --photo W H OUT.png with 8 <= W, H <= 20000\n");
+        if (w < 64 || h < 64 || w > 20000 || h > 20000) {
+            fprintf(stderr, "um_make_samples: %s W H OUT.png with 64 <= W, H <= 20000\n", argv[1]);
             return 2;
         }
-        um_image *photo = synth_photo(w, h, 5);
+        um_image *photo = speed_image(argv[1] + 2, w, h);
+        if (!photo) {
+            fprintf(stderr, "um_make_samples: unknown option %s (or out of memory)\n", argv[1]);
+            return 2;
+        }
         char *slash = strrchr(argv[4], '/');
         if (slash)
             *slash = 0;
@@ -191,7 +218,7 @@ int main(int argc, char **argv)
     if (argc != 2) {
         fprintf(stderr, "usage: um_make_samples DIR\n"
                         "       um_make_samples --sign IN OUT [--ai] [--ca CA.pem]\n"
-                        "       um_make_samples --photo W H OUT.png\n");
+                        "       um_make_samples --photo|--clone|--text|--tiles W H OUT.png\n");
         return 2;
     }
     const char *dir = argv[1];
