@@ -8,7 +8,7 @@
 /* Flat areas: below this detail energy (grey levels squared) two windows agree by default. */
 #define FLAT_ENERGY 0.5
 
-static float sample_bilinear(const float *img, int w, int h, double x, double y)
+float um_bilinear(const float *img, int w, int h, double x, double y)
 {
     int x0 = (int)x, y0 = (int)y;
     x0 = x0 >= w - 1 ? w - 2 : x0;
@@ -37,7 +37,7 @@ um_error um_copy_exactness(const float *detail, int w, int h, const double a[6],
             float d = detail[(size_t)(y + y0) * w + x + x0], c = d;
             inside[i] = tx >= 0 && ty >= 0 && tx <= w - 1 && ty <= h - 1 && w > 1 && h > 1;
             if (inside[i])
-                c = sample_bilinear(detail, w, h, tx, ty);
+                c = um_bilinear(detail, w, h, tx, ty);
             diff[i] = (d - c) * (d - c);
             energy[i] = d * d + c * c;
         }

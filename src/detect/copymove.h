@@ -28,6 +28,9 @@ struct um_clone {
 double um_clone_rotation_deg(const struct um_clone *c);
 double um_clone_scale(const struct um_clone *c);
 
+/* The w x h plane img at (x, y), bilinear; 0 <= x <= w - 1, 0 <= y <= h - 1, w, h >= 2. */
+float um_bilinear(const float *img, int w, int h, double x, double y);
+
 /* How exactly each pixel of a rectangle is copied under the affine map x -> A x + t (working
  * pixels; a = {a11, a12, tx, a21, a22, ty}): out[(y - y0) * rw + x - x0] = 1 - e, e the 3x3
  * mean of (D(x) - D(A x + t))^2 over that of D(x)^2 + D(A x + t)^2 (plus a small constant

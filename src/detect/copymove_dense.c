@@ -1055,8 +1055,9 @@ static um_error dilate_into_map(const struct cm_state *S, float *map)
     return UM_OK;
 }
 
-/* The exactness of the copy (um_copy_exactness) over box b of the working image grown by CM_R,
- * under the affine map a, into best[] (the maximum over the pairs and both directions). */
+/* The exactness of the copy (um_copy_exactness) under the affine map a over the box x0..x1,
+ * y0..y1 of the working image grown by CM_R, kept in best[] where higher (best is the maximum
+ * over the pairs and both directions). */
 static um_error grade_box(const struct cm_state *S, const float *detail, const double a[6],
                           int x0, int y0, int x1, int y1, float *best)
 {

@@ -665,16 +665,6 @@ struct cmk_rect {
     int x0, y0, x1, y1; /* [x0, x1) x [y0, y1) */
 };
 
-static float bilinear(const struct cmk_work *wk, const float *img, double x, double y)
-{
-    int x0 = (int)x, y0 = (int)y;
-    x0 = x0 >= wk->w - 1 ? wk->w - 2 : x0;
-    y0 = y0 >= wk->h - 1 ? wk->h - 2 : y0;
-    float fx = (float)(x - x0), fy = (float)(y - y0);
-    const float *r0 = img + (size_t)y0 * wk->w + x0, *r1 = r0 + wk->w;
-    return (r0[0] * (1 - fx) + r0[1] * fx) * (1 - fy) + (r1[0] * (1 - fx) + r1[1] * fx) * fy;
-}
-
 /* The source rectangle's detail in the band its copy kept when the copy was shrunk by scale:
  * the luma's box mean over the size of one copy pixel minus its mean over the 5x5 copy pixels
  * the detail of the copy subtracts (radii 0.5 / scale and 2 / scale source pixels). A shrunken
@@ -726,7 +716,7 @@ static int agreement(const struct cmk_work *wk, const struct cmk_affine *T, stru
             int inside = tx >= 0 && ty >= 0 && tx <= wk->w - 1 && ty <= wk->h - 1 &&
                          hypot(tx - x - r.x0, ty - y - r.y0) >= CMK_MIN_OFFSET;
             float a = band ? band[i] : wk->detail[(size_t)(y + r.y0) * wk->w + x + r.x0];
-            float b = inside ? bilinear(wk, wk->detail, tx, ty) : a;
+            float b = inside ? um_bilinear(wk->detail, wk->w, wk->h, tx, ty) : a;
             agree[i] = inside ? CMK_NO : CMK_OUT;
             in[0][i] = a;
             in[1][i] = b;
