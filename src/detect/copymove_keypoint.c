@@ -225,6 +225,15 @@ struct cmk_strip {
 /* The current octave's keypoints: strongest first, at most CMK_PER_CELL per cell (cells grow
  * with the octave's sampling step), each with its orientations (Lowe Sec. 5) and descriptors.
  * Keypoint coordinates are those of the whole working image. */
+/* Whether VLFeat wrote the descriptor (a written one is normalised, never all zero). */
+static int described(const float *desc)
+{
+    for (int i = 0; i < CMK_DIM; i++)
+        if (desc[i] != 0)
+            return 1;
+    return 0;
+}
+
 static int octave_features(VlSiftFilt *sf, struct cmk_strip *st)
 {
     struct cmk_features *f = &st->f;
@@ -260,8 +269,13 @@ static int octave_features(VlSiftFilt *sf, struct cmk_strip *st)
             break;
         }
         for (int a = 0; a < na; a++) {
-            vl_sift_calc_keypoint_descriptor(sf, f->desc + (size_t)f->n * CMK_DIM, k, angles[a]);
-            f->key[f->n++] = (struct cmk_key){k->x, y, k->sigma, rank[r].peak};
+            float *desc = f->desc + (size_t)f->n * CMK_DIM;
+            /* VLFeat returns without writing when the keypoint lies too close to the border
+             * of its scale space: such a keypoint is dropped, not described by stale memory. */
+            memset(desc, 0, CMK_DIM * sizeof *desc);
+            vl_sift_calc_keypoint_descriptor(sf, desc, k, angles[a]);
+            if (described(desc))
+                f->key[f->n++] = (struct cmk_key){k->x, y, k->sigma, rank[r].peak};
         }
     }
     free(rank);
